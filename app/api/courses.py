@@ -1,0 +1,104 @@
+"""Course catalogue API."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from app.api.deps import (
+    Actor,
+    CourseDep,
+    ExpectedVersion,
+    Limit,
+    Offset,
+    SearchQuery,
+    set_etag,
+)
+from app.db import SessionDep
+from app.models.common import CourseStatus, Domain, Level
+from app.models.courses import CourseCreate, CoursePage, CourseRead, CourseUpdate, LinkIn, LinkRead
+from app.services import courses
+
+router = APIRouter(prefix="/api/v1/courses", tags=["courses"])
+
+PROBLEMS = {
+    400: {"description": "Malformed request"},
+    404: {"description": "Unknown course"},
+    409: {"description": "Conflict with existing data"},
+    412: {"description": "Stale If-Match"},
+    422: {"description": "Invalid fields"},
+    428: {"description": "If-Match missing"},
+}
+
+
+@router.get("", response_model=CoursePage)
+def list_courses(
+    session: SessionDep,
+    domain: Domain | None = None,
+    level: Level | None = None,
+    status: CourseStatus | None = None,
+    instrument: Annotated[str | None, Query(max_length=64)] = None,
+    q: SearchQuery = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> CoursePage:
+    rows, total = courses.list_courses(
+        session, domain=domain, level=level, status=status, instrument=instrument, q=q,
+        limit=limit, offset=offset,
+    )
+    return CoursePage(items=[courses.summary(c) for c in rows], total=total, limit=limit, offset=offset)
+
+
+@router.post("", response_model=CourseRead, status_code=status.HTTP_201_CREATED,
+             responses={k: PROBLEMS[k] for k in (400, 409, 422)})
+def create_course(session: SessionDep, data: CourseCreate, response: Response, actor: Actor) -> CourseRead:
+    course = courses.create(session, data, actor=actor)
+    set_etag(response, course.version)
+    response.headers["Location"] = f"/api/v1/courses/{course.code}"
+    return courses.detail(session, course)
+
+
+@router.get("/{code}", response_model=CourseRead, responses={404: PROBLEMS[404]})
+def get_course(session: SessionDep, course: CourseDep, response: Response) -> CourseRead:
+    set_etag(response, course.version)
+    return courses.detail(session, course)
+
+
+@router.patch("/{code}", response_model=CourseRead,
+              responses={k: PROBLEMS[k] for k in (400, 404, 412, 422, 428)})
+def update_course(
+    session: SessionDep, course: CourseDep, data: CourseUpdate, expected: ExpectedVersion,
+    response: Response, actor: Actor,
+) -> CourseRead:
+    course = courses.update_course(session, course, data, expected=expected, actor=actor)
+    set_etag(response, course.version)
+    return courses.detail(session, course)
+
+
+@router.delete("/{code}", status_code=status.HTTP_204_NO_CONTENT,
+               responses={k: PROBLEMS[k] for k in (404, 409, 412, 428)})
+def delete_course(session: SessionDep, course: CourseDep, expected: ExpectedVersion, actor: Actor) -> Response:
+    courses.delete_course(session, course, expected=expected, actor=actor)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{code}/links", response_model=LinkRead, status_code=status.HTTP_201_CREATED,
+             responses={k: PROBLEMS[k] for k in (400, 404, 409, 412, 422, 428)})
+def add_course_link(
+    session: SessionDep, course: CourseDep, data: LinkIn, expected: ExpectedVersion,
+    response: Response, actor: Actor,
+) -> LinkRead:
+    link = courses.add_link(session, course, data, expected=expected, actor=actor)
+    set_etag(response, course.version)
+    return link
+
+
+@router.delete("/{code}/links/{link_id}", status_code=status.HTTP_204_NO_CONTENT,
+               responses={k: PROBLEMS[k] for k in (404, 412, 428)})
+def delete_course_link(
+    session: SessionDep, course: CourseDep, link_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    expected: ExpectedVersion, actor: Actor,
+) -> Response:
+    courses.delete_link(session, course, link_id, expected=expected, actor=actor)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    set_etag(response, course.version)
+    return response

@@ -1,0 +1,3 @@
+"""Tables and API schemas, one module per domain. Importing this package registers every table."""
+
+from app.models import audit, courses, instruments  # noqa: F401

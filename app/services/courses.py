@@ -1,0 +1,370 @@
+"""The course catalogue: reading, writing and linking courses to instruments."""
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import delete, func, update
+from sqlmodel import Session, col, select
+
+from app.errors import Conflict, Invalid, NotFound, PreconditionFailed, field_error
+from app.models.common import Domain, utcnow
+from app.models.courses import (
+    Course,
+    CourseCreate,
+    CourseLink,
+    CourseOutcome,
+    CoursePrerequisite,
+    CourseRead,
+    CourseSummary,
+    CourseUpdate,
+    HoursRead,
+    LinkIn,
+    LinkRead,
+    Outcome,
+    check_language_fields,
+)
+from app.models.instruments import Instrument, Provision
+from app.services import audit, search
+
+SCALAR_FIELDS = (
+    "title", "domain", "level", "status", "restricted", "description", "credits",
+    "language_of_instruction", "target_language", "cefr_level", "topics", "assessment",
+    "references",
+)
+
+
+def hours_of(course: Course) -> HoursRead:
+    """Contact hours are lecture + seminar + practical; self-study is counted apart."""
+    contact = course.lecture_hours + course.seminar_hours + course.practical_hours
+    return HoursRead(
+        lecture=course.lecture_hours,
+        seminar=course.seminar_hours,
+        practical=course.practical_hours,
+        self_study=course.self_study_hours,
+        contact=contact,
+        total=contact + course.self_study_hours,
+    )
+
+
+def summary(course: Course) -> CourseSummary:
+    return CourseSummary(
+        code=course.code, title=course.title, domain=course.domain, level=course.level,
+        status=course.status, restricted=course.restricted, hours=hours_of(course),
+        credits=course.credits, language_of_instruction=course.language_of_instruction,
+        target_language=course.target_language, cefr_level=course.cefr_level,
+        version=course.version,
+    )
+
+
+def get(session: Session, code: str) -> Course:
+    """The course with this code, or NotFound."""
+    course = session.exec(select(Course).where(Course.code == code)).first()
+    if course is None:
+        raise NotFound(f"No course with code {code!r}.")
+    return course
+
+
+def list_courses(
+    session: Session,
+    *,
+    domain: str | None = None,
+    level: str | None = None,
+    status: str | None = None,
+    instrument: str | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Course], int]:
+    """One page of courses in code order, and the number matching the filters."""
+    stmt = select(Course)
+    if domain:
+        stmt = stmt.where(Course.domain == domain)
+    if level:
+        stmt = stmt.where(Course.level == level)
+    if status:
+        stmt = stmt.where(Course.status == status)
+    if instrument:
+        linked = (
+            select(CourseLink.course_id)
+            .join(Instrument, col(Instrument.id) == CourseLink.instrument_id)
+            .where(Instrument.code == instrument)
+        )
+        stmt = stmt.where(col(Course.id).in_(linked))
+    if q is not None and q.strip():
+        stmt = stmt.where(col(Course.id).in_(search.matching_ids(session, "course", q)))
+    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
+    rows = session.exec(stmt.order_by(Course.code).limit(limit).offset(offset)).all()
+    return list(rows), total
+
+
+def detail(session: Session, course: Course) -> CourseRead:
+    """Everything about one course, in a fixed number of queries."""
+    outcomes = session.exec(
+        select(CourseOutcome).where(CourseOutcome.course_id == course.id).order_by(CourseOutcome.position)
+    ).all()
+    prereq = session.exec(
+        select(Course.code)
+        .join(CoursePrerequisite, col(CoursePrerequisite.prerequisite_id) == Course.id)
+        .where(CoursePrerequisite.course_id == course.id)
+        .order_by(Course.code)
+    ).all()
+    required_by = session.exec(
+        select(Course.code)
+        .join(CoursePrerequisite, col(CoursePrerequisite.course_id) == Course.id)
+        .where(CoursePrerequisite.prerequisite_id == course.id)
+        .order_by(Course.code)
+    ).all()
+    return CourseRead(
+        **summary(course).model_dump(),
+        description=course.description,
+        outcomes=[Outcome(text=o.text, bloom=o.bloom) for o in outcomes],
+        topics=list(course.topics or []),
+        assessment=course.assessment,
+        references=list(course.references or []),
+        prerequisites=list(prereq),
+        required_by=list(required_by),
+        links=links_of(session, [course.id])[course.id],
+        created_at=course.created_at,
+        updated_at=course.updated_at,
+    )
+
+
+def links_of(session: Session, course_ids: list[int]) -> dict[int, list[LinkRead]]:
+    """The links of several courses in one query, ordered by target."""
+    rows = session.exec(
+        select(CourseLink, Instrument.code, Provision.code)
+        .join(Instrument, col(Instrument.id) == CourseLink.instrument_id)
+        .outerjoin(Provision, col(Provision.id) == CourseLink.provision_id)
+        .where(col(CourseLink.course_id).in_(course_ids))
+        .order_by(Instrument.code, Provision.position, CourseLink.kind)
+    ).all()
+    out: dict[int, list[LinkRead]] = defaultdict(list)
+    for link, instrument_code, provision_code in rows:
+        out[link.course_id].append(
+            LinkRead(
+                id=link.id, target=provision_code or instrument_code, instrument=instrument_code,
+                provision=provision_code, kind=link.kind, depth=link.depth, hours=link.hours,
+            )
+        )
+    return out
+
+
+def snapshot(session: Session, course: Course) -> dict[str, Any]:
+    """A plain-data picture of a course, for audit diffs and change detection."""
+    read = detail(session, course)
+    data = read.model_dump(mode="json", exclude={"version", "created_at", "updated_at", "required_by"})
+    data["links"] = sorted(
+        ({k: v for k, v in link.items() if k != "id"} for link in data["links"]),
+        key=lambda link: (link["target"], link["kind"]),
+    )
+    return data
+
+
+# ---- writes ------------------------------------------------------------------------------
+
+
+def _resolve_prerequisites(session: Session, course: Course, codes: list[str]) -> list[int]:
+    """Prerequisites must exist and must not make the prerequisite graph cyclic."""
+    if not codes:
+        return []
+    found = dict(session.exec(select(Course.code, Course.id).where(col(Course.code).in_(codes))).all())
+    missing = [c for c in codes if c not in found]
+    if missing:
+        raise Invalid(
+            "Unknown prerequisite course(s).",
+            errors=[field_error(["prerequisites", codes.index(c)], f"no course with code {c!r}") for c in missing],
+        )
+    if course.id is not None:
+        edges: dict[int, set[int]] = defaultdict(set)
+        for cid, pid in session.exec(select(CoursePrerequisite.course_id, CoursePrerequisite.prerequisite_id)).all():
+            if cid != course.id:
+                edges[cid].add(pid)
+        edges[course.id] = set(found.values())
+        seen: set[int] = set()
+        stack = list(edges[course.id])
+        while stack:
+            node = stack.pop()
+            if node == course.id:
+                raise Invalid(
+                    "The prerequisites would form a cycle.",
+                    errors=[field_error(["prerequisites"], "prerequisites form a cycle through this course")],
+                )
+            if node not in seen:
+                seen.add(node)
+                stack.extend(edges.get(node, ()))
+    return [found[c] for c in codes]
+
+
+def _apply(session: Session, course: Course, data: CourseCreate | CourseUpdate) -> None:
+    given = data.model_fields_set
+    for name in SCALAR_FIELDS:
+        if name in given:
+            setattr(course, name, getattr(data, name))
+    if "hours" in given and data.hours is not None:
+        course.lecture_hours = data.hours.lecture
+        course.seminar_hours = data.hours.seminar
+        course.practical_hours = data.hours.practical
+        course.self_study_hours = data.hours.self_study
+    try:
+        check_language_fields(Domain(course.domain), course.target_language, course.cefr_level)
+    except ValueError as exc:
+        raise Invalid(str(exc), errors=[field_error(["cefr_level"], str(exc))]) from exc
+    for name in ("title", "domain", "level", "status"):
+        if name in given and getattr(data, name) is None:
+            raise Invalid(f"{name} cannot be null.", errors=[field_error([name], "may not be null")])
+    session.add(course)
+    session.flush()
+    if "outcomes" in given:
+        session.execute(delete(CourseOutcome).where(col(CourseOutcome.course_id) == course.id))
+        for pos, outcome in enumerate(data.outcomes or [], start=1):
+            session.add(CourseOutcome(course_id=course.id, position=pos, text=outcome.text, bloom=outcome.bloom))
+    if "prerequisites" in given:
+        ids = _resolve_prerequisites(session, course, data.prerequisites or [])
+        session.execute(delete(CoursePrerequisite).where(col(CoursePrerequisite.course_id) == course.id))
+        for pid in ids:
+            session.add(CoursePrerequisite(course_id=course.id, prerequisite_id=pid))
+    session.flush()
+
+
+def _reindex(session: Session, course: Course) -> None:
+    outcomes = session.exec(select(CourseOutcome.text).where(CourseOutcome.course_id == course.id)).all()
+    document = " ".join(
+        [course.code, course.title, course.description, course.assessment, *course.topics, *outcomes]
+    )
+    search.index(session, "course", course.id, document)
+
+
+def _bump(session: Session, course: Course, expected: int | None) -> None:
+    """Claim the next version; fails if another writer got there first."""
+    current = course.version
+    if expected is not None and expected != current:
+        raise PreconditionFailed(
+            f"Course {course.code} has changed (version {current}); reload it and try again.",
+            current_version=current,
+        )
+    result = session.execute(
+        update(Course)
+        .where(col(Course.id) == course.id, col(Course.version) == current)
+        .values(version=current + 1, updated_at=utcnow())
+    )
+    if result.rowcount != 1:
+        raise PreconditionFailed(f"Course {course.code} was changed by someone else; reload it.")
+    session.refresh(course)
+
+
+def create(session: Session, data: CourseCreate, *, actor: str, commit: bool = True) -> Course:
+    """A new course; its code must be unused."""
+    if session.exec(select(Course.id).where(Course.code == data.code)).first() is not None:
+        raise Conflict(f"A course with code {data.code!r} already exists.",
+                       errors=[field_error(["code"], "already in use")])
+    course = Course(code=data.code, title=data.title, domain=data.domain, level=data.level)
+    _apply(session, course, data)
+    _reindex(session, course)
+    audit.record(session, actor=actor, action="create", entity="course", key=course.code,
+                 after=snapshot(session, course))
+    if commit:
+        session.commit()
+    return course
+
+
+def update_course(
+    session: Session, course: Course, data: CourseUpdate, *, expected: int | None, actor: str,
+    commit: bool = True,
+) -> Course:
+    """Change a course if the caller saw its current version; audited with a field diff."""
+    before = snapshot(session, course)
+    _bump(session, course, expected)
+    _apply(session, course, data)
+    _reindex(session, course)
+    after = snapshot(session, course)
+    audit.record(session, actor=actor, action="update", entity="course", key=course.code,
+                 before=before, after=after)
+    if commit:
+        session.commit()
+    return course
+
+
+def delete_course(session: Session, course: Course, *, expected: int | None, actor: str) -> None:
+    """Remove a course that no other course requires."""
+    required_by = session.exec(
+        select(Course.code)
+        .join(CoursePrerequisite, col(CoursePrerequisite.course_id) == Course.id)
+        .where(CoursePrerequisite.prerequisite_id == course.id)
+    ).all()
+    if required_by:
+        raise Conflict(f"Course {course.code} is a prerequisite of {', '.join(sorted(required_by))}.")
+    before = snapshot(session, course)
+    _bump(session, course, expected)
+    search.remove(session, "course", course.id)
+    session.execute(delete(Course).where(col(Course.id) == course.id))
+    audit.record(session, actor=actor, action="delete", entity="course", key=course.code, before=before)
+    session.commit()
+
+
+def resolve_target(session: Session, target: str) -> tuple[Instrument, Provision | None]:
+    """An instrument code, or instrument/provision, to the rows it names."""
+    instrument_code, _, provision_key = target.partition("/")
+    instrument = session.exec(select(Instrument).where(Instrument.code == instrument_code)).first()
+    if instrument is None:
+        raise Invalid(f"No instrument {instrument_code!r}.",
+                      errors=[field_error(["target"], f"unknown instrument {instrument_code!r}")])
+    if not provision_key:
+        return instrument, None
+    provision = session.exec(select(Provision).where(Provision.code == target)).first()
+    if provision is None:
+        raise Invalid(f"No provision {target!r}.",
+                      errors=[field_error(["target"], f"unknown provision {target!r}")])
+    return instrument, provision
+
+
+def add_link(
+    session: Session, course: Course, data: LinkIn, *, expected: int | None, actor: str
+) -> LinkRead:
+    """Link a course to an instrument or provision; one link per target and kind."""
+    instrument, provision = resolve_target(session, data.target)
+    if data.hours > course.contact_hours:
+        raise Invalid("Link hours exceed the course's contact hours.",
+                      errors=[field_error(["hours"], f"at most {course.contact_hours} (contact hours)")])
+    provision_id = provision.id if provision else None
+    duplicate = session.exec(
+        select(CourseLink.id).where(
+            CourseLink.course_id == course.id, CourseLink.instrument_id == instrument.id,
+            CourseLink.provision_id == provision_id if provision_id else col(CourseLink.provision_id).is_(None),
+            CourseLink.kind == data.kind,
+        )
+    ).first()
+    if duplicate is not None:
+        raise Conflict(f"{course.code} already {data.kind} {data.target}.")
+    before = snapshot(session, course)
+    _bump(session, course, expected)
+    link = CourseLink(course_id=course.id, instrument_id=instrument.id, provision_id=provision_id,
+                      kind=data.kind, depth=data.depth, hours=data.hours)
+    session.add(link)
+    session.flush()
+    audit.record(session, actor=actor, action="update", entity="course", key=course.code,
+                 before=before, after=snapshot(session, course))
+    session.commit()
+    return next(lr for lr in links_of(session, [course.id])[course.id] if lr.id == link.id)
+
+
+def delete_link(session: Session, course: Course, link_id: int, *, expected: int | None, actor: str) -> None:
+    """Remove one link of this course."""
+    link = session.get(CourseLink, link_id)
+    if link is None or link.course_id != course.id:
+        raise NotFound(f"Course {course.code} has no link {link_id}.")
+    before = snapshot(session, course)
+    _bump(session, course, expected)
+    session.delete(link)
+    session.flush()
+    audit.record(session, actor=actor, action="update", entity="course", key=course.code,
+                 before=before, after=snapshot(session, course))
+    session.commit()
+
+
+def replace_links(session: Session, course: Course, links: list[tuple[int, int | None, LinkIn]]) -> None:
+    """Set a course's links to exactly these resolved (instrument id, provision id, link) triples."""
+    session.execute(delete(CourseLink).where(col(CourseLink.course_id) == course.id))
+    for instrument_id, provision_id, data in links:
+        session.add(CourseLink(course_id=course.id, instrument_id=instrument_id, provision_id=provision_id,
+                               kind=data.kind, depth=data.depth, hours=data.hours))
+    session.flush()
