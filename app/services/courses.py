@@ -31,6 +31,11 @@ SCALAR_FIELDS = (
     "language_of_instruction", "target_language", "cefr_level", "topics", "assessment",
     "references",
 )
+# An explicit null resets these fields to their empty value.
+NULL_MEANS: dict[str, Any] = {
+    "restricted": False, "description": "", "credits": 0, "language_of_instruction": "uz",
+    "topics": [], "assessment": "", "references": [],
+}
 
 
 def hours_of(course: Course) -> HoursRead:
@@ -197,9 +202,13 @@ def _resolve_prerequisites(session: Session, course: Course, codes: list[str]) -
 
 def _apply(session: Session, course: Course, data: CourseCreate | CourseUpdate) -> None:
     given = data.model_fields_set
+    for name in ("title", "domain", "level", "status"):
+        if name in given and getattr(data, name) is None:
+            raise Invalid(f"{name} cannot be null.", errors=[field_error([name], "may not be null")])
     for name in SCALAR_FIELDS:
         if name in given:
-            setattr(course, name, getattr(data, name))
+            value = getattr(data, name)
+            setattr(course, name, NULL_MEANS.get(name, None) if value is None else value)
     if "hours" in given and data.hours is not None:
         course.lecture_hours = data.hours.lecture
         course.seminar_hours = data.hours.seminar
@@ -209,9 +218,6 @@ def _apply(session: Session, course: Course, data: CourseCreate | CourseUpdate) 
         check_language_fields(Domain(course.domain), course.target_language, course.cefr_level)
     except ValueError as exc:
         raise Invalid(str(exc), errors=[field_error(["cefr_level"], str(exc))]) from exc
-    for name in ("title", "domain", "level", "status"):
-        if name in given and getattr(data, name) is None:
-            raise Invalid(f"{name} cannot be null.", errors=[field_error([name], "may not be null")])
     session.add(course)
     session.flush()
     if "outcomes" in given:

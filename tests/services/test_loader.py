@@ -86,13 +86,13 @@ def test_load_creates_then_updates_by_code(empty, tmp_path):
 
 def test_one_bad_entry_writes_nothing_and_names_file_entry_and_field(empty, tmp_path):
     write(tmp_path, "i.yaml", INSTRUMENT)
-    bad = COURSE + textwrap.dedent("""
-      - code: TT-101
-        title: Broken course
-        domain: transnational_crime
-        level: initial
-        hours: {lecture: ten}
-    """)
+    bad = COURSE + textwrap.indent(textwrap.dedent("""
+        - code: TT-101
+          title: Broken course
+          domain: transnational_crime
+          level: initial
+          hours: {lecture: ten}
+    """), "  ")
     write(tmp_path, "c.yaml", bad)
     with pytest.raises(loader.LoadError) as err:
         loader.load(empty, tmp_path)
@@ -115,13 +115,13 @@ def test_unknown_references_are_all_reported(empty, tmp_path):
 
 def test_prerequisite_cycles_and_invalid_yaml_are_refused(empty, tmp_path):
     write(tmp_path, "i.yaml", INSTRUMENT)
-    cyclic = COURSE.replace("status: approved", "prerequisites: [TT-102]") + textwrap.dedent("""
-      - code: TT-102
-        title: Second course
-        domain: transnational_crime
-        level: initial
-        prerequisites: [TT-100]
-    """)
+    cyclic = COURSE.replace("status: approved", "prerequisites: [TT-102]") + textwrap.indent(textwrap.dedent("""
+        - code: TT-102
+          title: Second course
+          domain: transnational_crime
+          level: initial
+          prerequisites: [TT-100]
+    """), "  ")
     write(tmp_path, "c.yaml", cyclic)
     with pytest.raises(loader.LoadError) as err:
         loader.load(empty, tmp_path)
