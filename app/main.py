@@ -7,7 +7,7 @@ from fastapi.staticfiles import StaticFiles
 from pathlib import Path
 
 from app import errors
-from app.api import courses, coverage, instruments
+from app.api import courses, coverage, instruments, plans
 from app.config import get_settings
 from app.pages import home
 
@@ -24,7 +24,7 @@ def create_app() -> FastAPI:
     logging.basicConfig(level=settings.log_level.upper())
     app = FastAPI(title="Police Curriculum Planner", version="1.0.0", description=DESCRIPTION)
     errors.install(app)
-    for router in (instruments.router, courses.router, coverage.router, home.router):
+    for router in (instruments.router, courses.router, coverage.router, plans.router, home.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 

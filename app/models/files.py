@@ -7,7 +7,8 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, model_validator
 
 from app.models.common import InstrumentKind, ParticipationStatus, Theme
-from app.models.courses import CourseCreate, LinkIn
+from app.models.courses import CourseCode, CourseCreate, LinkIn
+from app.models.plans import PlanCreate, PlanStatus, Term
 
 INSTRUMENT_CODE = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
@@ -90,3 +91,44 @@ class InstrumentFile(BaseModel):
 class CourseFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     courses: list[CourseIn]
+
+
+class PlanItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    course: CourseCode
+    term: Term
+    mandatory: bool = True
+    elective_group: str | None = None
+    hours: Annotated[int, Field(ge=0, le=2000)] | None = None
+    hours_reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.elective_group is not None:
+            self.mandatory = False
+        if self.hours is not None and not self.hours_reason:
+            raise ValueError("an hour override needs hours_reason")
+        return self
+
+
+class PlanIn(PlanCreate):
+    code: Annotated[str, StringConstraints(pattern=INSTRUMENT_CODE, max_length=64)]
+    version: Annotated[int, Field(ge=1)] = 1
+    status: PlanStatus = PlanStatus.draft
+    items: list[PlanItemIn] = []
+
+    @model_validator(mode="after")
+    def _items_fit(self) -> Self:
+        groups = {g.key for g in self.elective_groups or []}
+        for n, item in enumerate(self.items):
+            if item.term > self.terms:
+                raise ValueError(f"items[{n}] ({item.course}) sits in term {item.term} of {self.terms}")
+            if item.elective_group is not None and item.elective_group not in groups:
+                raise ValueError(f"items[{n}] ({item.course}) names unknown elective group {item.elective_group!r}")
+        return self
+
+
+class PlanFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    plans: list[PlanIn]

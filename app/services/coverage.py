@@ -16,6 +16,7 @@ from app.models.coverage import (
     MatrixInstrument,
 )
 from app.models.instruments import Instrument, InstrumentTheme, Participation, Provision
+from app.models.plans import PlanItem
 from app.services.instruments import themes_of
 
 KIND_ORDER = list(LinkKind)
@@ -23,10 +24,14 @@ COVERING = (LinkKind.teaches, LinkKind.assesses)
 
 
 def matrix(
-    session: Session, *, domain: str | None = None, theme: str | None = None, status: str | None = None
+    session: Session, *, domain: str | None = None, theme: str | None = None, status: str | None = None,
+    plan_id: int | None = None,
 ) -> CoverageMatrix:
-    """Every course against every instrument it links to, folded per (course, instrument)."""
+    """Every course (of a plan, if given) against every instrument it links to, folded per cell."""
     courses_stmt = select(Course.id, Course.code, Course.title, Course.domain, Course.status)
+    if plan_id is not None:
+        courses_stmt = courses_stmt.where(col(Course.id).in_(
+            select(PlanItem.course_id).where(PlanItem.plan_id == plan_id)))
     if domain:
         courses_stmt = courses_stmt.where(Course.domain == domain)
     if status:

@@ -12,11 +12,12 @@ from sqlmodel import Session, col, select
 
 from app.models.common import utcnow
 from app.models.courses import Course, CoursePrerequisite, CourseUpdate
-from app.models.files import CourseFile, CourseIn, InstrumentFile, InstrumentIn
+from app.models.files import CourseFile, CourseIn, InstrumentFile, InstrumentIn, PlanFile, PlanIn
 from app.models.instruments import Instrument, InstrumentTheme, Participation, Provision
-from app.services import audit, courses, search
+from app.models.plans import ElectiveGroup, Plan, PlanItem, PlanStatus, PlanTransition, PlanUpdate
+from app.services import audit, courses, plan_workflow, plans, search
 
-FILE_KINDS: dict[str, type[BaseModel]] = {"instruments": InstrumentFile, "courses": CourseFile}
+FILE_KINDS: dict[str, type[BaseModel]] = {"instruments": InstrumentFile, "courses": CourseFile, "plans": PlanFile}
 
 
 class LoadError(Exception):
@@ -45,6 +46,7 @@ class LoadReport:
 class Bundle:
     instruments: list[InstrumentIn] = field(default_factory=list)
     courses: list[CourseIn] = field(default_factory=list)
+    plans: list[PlanIn] = field(default_factory=list)
 
 
 def _files(path: Path) -> list[Path]:
@@ -133,6 +135,15 @@ def check_references(session: Session, bundle: Bundle) -> None:
             if (link.target, link.kind) in seen_links:
                 problems.append(f"course {c.code}: links[{n}]: {link.kind} {link.target} listed twice")
             seen_links.add((link.target, link.kind))
+    plan_keys = Counter((p.code, p.version) for p in bundle.plans)
+    problems += [f"plan {code} v{v}: defined {n} times" for (code, v), n in plan_keys.items() if n > 1]
+    for p in bundle.plans:
+        for n, item in enumerate(p.items):
+            if item.course not in course_codes:
+                problems.append(f"plan {p.code}: items[{n}].course: unknown course {item.course!r}")
+        for n, code in enumerate(p.required_instruments or []):
+            if code not in instrument_codes:
+                problems.append(f"plan {p.code}: required_instruments[{n}]: unknown instrument {code!r}")
     problems += _cycles(session, bundle)
     if problems:
         raise LoadError(problems)
@@ -318,7 +329,66 @@ def apply(session: Session, bundle: Bundle, *, actor: str) -> LoadReport:
     session.flush()
     _upsert_courses(session, bundle, actor, report)
     session.flush()
+    for data in bundle.plans:
+        _upsert_plan(session, data, actor, report)
     return report
+
+
+def _plan_doc(data: PlanIn) -> dict[str, Any]:
+    """A file entry in the shape of plans.snapshot, to tell changed from unchanged."""
+    doc = data.model_dump(mode="json", include={
+        "code", "version", "name", "description", "audience", "academic_year", "terms", "term_hour_budget",
+        "term_budgets", "total_hour_budget", "language_target", "status", "effective_from"})
+    doc["description"] = doc["description"] or ""
+    doc["term_budgets"] = {str(k): v for k, v in sorted((data.term_budgets or {}).items())}
+    doc["required_instruments"] = sorted(data.required_instruments or [])
+    doc["elective_groups"] = sorted((g.model_dump(mode="json") for g in data.elective_groups or []),
+                                    key=lambda g: g["key"])
+    doc["items"] = [f"{i.course}@{i.term}" + ("" if i.mandatory else f"/elective:{i.elective_group or '-'}")
+                    + (f"/{i.hours}h" if i.hours is not None else "")
+                    for i in sorted(data.items, key=lambda i: (i.term, i.course))]
+    return doc
+
+
+def _upsert_plan(session: Session, data: PlanIn, actor: str, report: LoadReport) -> None:
+    """A plan by (code, version): fields, groups and items as in the file, then its status."""
+    plan = session.exec(select(Plan).where(Plan.code == data.code, Plan.version == data.version)).first()
+    before = plans.snapshot(session, plan) if plan else None
+    if before is not None and before == _plan_doc(data):
+        report.add("plans", "unchanged")
+        return
+    fields = PlanUpdate.model_validate(data.model_dump(exclude={"code", "version", "status", "items"}))
+    if plan is None:
+        plan = Plan(code=data.code, version=data.version, name=data.name, audience=data.audience,
+                    academic_year=data.academic_year, terms=data.terms, term_hour_budget=data.term_hour_budget)
+        if data.version > 1:
+            plan.previous_version_id = session.exec(select(Plan.id).where(
+                Plan.code == data.code, Plan.version == data.version - 1)).first()
+    else:
+        plans.bump(session, plan, None)
+    plans._apply(session, plan, fields)
+    session.execute(delete(PlanItem).where(col(PlanItem.plan_id) == plan.id))
+    group_id = dict(session.exec(select(ElectiveGroup.key, ElectiveGroup.id).where(ElectiveGroup.plan_id == plan.id)).all())
+    course_id = dict(session.exec(select(Course.code, Course.id).where(
+        col(Course.code).in_([i.course for i in data.items]))).all())
+    session.add_all(PlanItem(plan_id=plan.id, course_id=course_id[i.course], term=i.term, mandatory=i.mandatory,
+                             elective_group_id=group_id.get(i.elective_group) if i.elective_group else None,
+                             hours_override=i.hours, override_reason=i.hours_reason if i.hours is not None else None)
+                    for i in data.items)
+    if plan.status != data.status:
+        session.add(PlanTransition(plan_id=plan.id, action="load", from_status=plan.status,
+                                   to_status=data.status.value, actor=actor, comment="Loaded from curricula files"))
+        plan.status = data.status
+        session.add(plan)
+    session.flush()
+    if data.status in (PlanStatus.approved, PlanStatus.in_review, PlanStatus.archived):
+        result = plan_workflow.validate(session, plan)
+        if not result.valid:
+            raise LoadError([f"plan {data.code}: status {data.status.value} but validation finds: {f.message}"
+                             for f in result.findings if f.severity == "error"])
+    audit.record(session, actor=actor, action="create" if before is None else "update", entity="plan",
+                 key=str(plan.id), before=before, after=plans.snapshot(session, plan))
+    report.add("plans", "created" if before is None else "updated")
 
 
 def load(session: Session, path: Path, *, actor: str = "loader") -> LoadReport:
