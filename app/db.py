@@ -64,7 +64,11 @@ def is_postgres(session_or_engine) -> bool:
 
 def get_session() -> Iterator[Session]:
     with Session(get_engine(), expire_on_commit=False) as session:
-        yield session
+        try:
+            yield session
+        except Exception:
+            session.rollback()  # a failed use case leaves nothing behind
+            raise
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -126,7 +126,11 @@ def app(db):
     application = create_app()
 
     def _session() -> Iterator[Session]:
-        yield db
+        try:
+            yield db
+        except Exception:
+            db.rollback()  # as the real dependency does: the request's writes are undone
+            raise
 
     application.dependency_overrides[get_session] = _session
     return application

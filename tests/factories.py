@@ -32,3 +32,58 @@ def create_course(client: TestClient, **overrides: Any) -> dict[str, Any]:
     response = client.post("/api/v1/courses", json=course_body(**overrides))
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def plan_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": "Test programme for patrol officers",
+        "audience": "in_service",
+        "academic_year": "2027/2028",
+        "terms": 2,
+        "term_hour_budget": 200,
+        "total_hour_budget": 300,
+    }
+    body.update(overrides)
+    return body
+
+
+class PlanClient:
+    """Drives one plan through the API, carrying its ETag from answer to answer."""
+
+    def __init__(self, client: TestClient, **overrides: Any):
+        self.client = client
+        response = client.post("/api/v1/plans", json=plan_body(**overrides))
+        assert response.status_code == 201, response.text
+        self.id = response.json()["id"]
+        self.etag = response.headers["etag"]
+
+    @property
+    def url(self) -> str:
+        return f"/api/v1/plans/{self.id}"
+
+    def _keep(self, response):
+        if "etag" in response.headers:
+            self.etag = response.headers["etag"]
+        return response
+
+    def add(self, course_code: str, term: int, **extra: Any):
+        return self._keep(self.client.post(f"{self.url}/items", headers={"If-Match": self.etag},
+                                           json={"course_code": course_code, "term": term, **extra}))
+
+    def patch_item(self, item_id: int, **changes: Any):
+        return self._keep(self.client.patch(f"{self.url}/items/{item_id}", headers={"If-Match": self.etag},
+                                            json=changes))
+
+    def remove(self, item_id: int):
+        return self._keep(self.client.delete(f"{self.url}/items/{item_id}", headers={"If-Match": self.etag}))
+
+    def act(self, action: str, comment: str = ""):
+        return self._keep(self.client.post(f"{self.url}/transitions", headers={"If-Match": self.etag},
+                                           json={"action": action, "comment": comment}))
+
+    def read(self) -> dict[str, Any]:
+        response = self._keep(self.client.get(self.url))
+        return response.json()
+
+    def findings(self) -> list[dict[str, Any]]:
+        return self.client.get(f"{self.url}/validation").json()["findings"]

@@ -359,27 +359,25 @@ def update_item(session: Session, plan: Plan, item: PlanItem, data: ItemUpdate, 
         if data.term is None:
             raise Invalid("term cannot be null.", errors=[field_error(["term"], "may not be null")])
         _check_term(plan, data.term)
+    group_id = _group_id(session, plan, data.elective_group) if "elective_group" in given else item.elective_group_id
+    override = data.hours_override if "hours_override" in given else item.hours_override
+    reason = data.override_reason if "override_reason" in given else item.override_reason
+    if override is not None and not reason:
+        raise Invalid("An hour override needs a reason.",
+                      errors=[field_error(["override_reason"], "required with hours_override")])
     before = snapshot(session, plan)
     bump(session, plan, expected)
     if "term" in given:
         item.term = data.term
-    if "elective_group" in given:
-        item.elective_group_id = _group_id(session, plan, data.elective_group)
-        if data.elective_group is not None:
-            item.mandatory = False
+    item.elective_group_id = group_id
+    if "elective_group" in given and data.elective_group is not None:
+        item.mandatory = False
     if "mandatory" in given and data.mandatory is not None:
         item.mandatory = data.mandatory
         if data.mandatory:
             item.elective_group_id = None
-    if "hours_override" in given:
-        item.hours_override = data.hours_override
-    if "override_reason" in given:
-        item.override_reason = data.override_reason
-    if item.hours_override is not None and not item.override_reason:
-        raise Invalid("An hour override needs a reason.",
-                      errors=[field_error(["override_reason"], "required with hours_override")])
-    if item.hours_override is None:
-        item.override_reason = None
+    item.hours_override = override
+    item.override_reason = reason if override is not None else None
     session.add(item)
     session.flush()
     audit.record(session, actor=actor, action="update", entity="plan", key=str(plan.id), before=before,
