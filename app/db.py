@@ -5,7 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
@@ -46,7 +46,10 @@ def build_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # pragma: no cover - exercised on every transaction
-            conn.exec_driver_sql("BEGIN")
+            # A writer takes the write lock up front, so that concurrent writers queue (busy
+            # timeout) and then see each other's commits, instead of failing to upgrade a read.
+            immediate = conn.get_execution_options().get("sqlite_immediate")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return create_engine(url, pool_size=settings.db_pool_size, pool_pre_ping=True)
@@ -62,8 +65,18 @@ def is_postgres(session_or_engine) -> bool:
     return bind.dialect.name == "postgresql"
 
 
-def get_session() -> Iterator[Session]:
-    with Session(get_engine(), expire_on_commit=False) as session:
+@lru_cache
+def get_write_engine() -> Engine:
+    """The same pool, for requests that change data (SQLite: BEGIN IMMEDIATE)."""
+    return get_engine().execution_options(sqlite_immediate=True)
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    engine = get_engine() if request.method in SAFE_METHODS else get_write_engine()
+    with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
         except Exception:

@@ -144,3 +144,35 @@ def test_a_failure_while_writing_rolls_everything_back(empty, tmp_path, monkeypa
     with pytest.raises(RuntimeError):
         loader.load(empty, tmp_path)
     assert counts(empty) == (0, 0, 0)
+
+
+PLAN = """
+plans:
+  - code: tt-plan
+    name: Cooperation plan
+    audience: in_service
+    academic_year: "2027/2028"
+    terms: 1
+    term_hour_budget: 5
+    status: approved
+    items:
+      - {course: TT-100, term: 1}
+"""
+
+
+def test_shipped_plans_reload_unchanged(db):
+    report = loader.load(db, ROOT / "curricula" / "plans")
+    assert report.counts["plans"] == {"unchanged": 3}
+
+
+def test_an_approved_plan_that_fails_validation_is_not_loaded(empty, tmp_path):
+    write(tmp_path, "i.yaml", INSTRUMENT)
+    write(tmp_path, "c.yaml", COURSE)
+    write(tmp_path, "p.yaml", PLAN)
+    with pytest.raises(loader.LoadError) as err:
+        loader.load(empty, tmp_path)
+    assert any("tt-plan" in p and "budget" in p for p in err.value.problems)
+    assert counts(empty) == (0, 0, 0)
+    write(tmp_path, "p.yaml", PLAN.replace("term_hour_budget: 5", "term_hour_budget: 50"))
+    report = loader.load(empty, tmp_path)
+    assert report.counts["plans"] == {"created": 1}
