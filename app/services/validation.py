@@ -83,11 +83,12 @@ def validate(p: PlanFacts) -> list[Finding]:
 def _budgets(p: PlanFacts) -> list[Finding]:
     out = []
     slots = p.slots()
+    occupied = {item.term for item in p.items}
     for term, load in sorted(hours.term_loads(slots, p.groups, p.terms).items()):
         if term <= p.terms and load > p.budget(term):
             out.append(_f(Severity.error, "term_over_budget",
                           f"Term {term} needs {load} contact hours; its budget is {p.budget(term)}.", term=term))
-        if term <= p.terms and load == 0:
+        if term <= p.terms and term not in occupied:
             out.append(_f(Severity.warning, "term_empty", f"Term {term} has no courses.", term=term))
     if p.total_hour_budget:
         total = hours.plan_total(slots, p.groups)
@@ -174,15 +175,20 @@ def _languages(p: PlanFacts) -> list[Finding]:
         if course.target_language and course.cefr_level:
             by_language.setdefault(course.target_language, []).append((item.term, course.cefr_level, item.course))
     for language, levels in by_language.items():
-        highest: tuple[int, str, str] | None = None
-        for term, level, code in levels:
-            if highest and highest[0] < term and CEFR_ORDER[level] < CEFR_ORDER[highest[1]]:
-                out.append(_f(Severity.error, "cefr_regression",
-                              f"{code} ({language.upper()} {level}, term {term}) comes after {highest[2]} "
-                              f"({highest[1]}, term {highest[0]}): the level goes down.",
-                              term=term, course_code=code))
-            if highest is None or CEFR_ORDER[level] > CEFR_ORDER[highest[1]]:
-                highest = (term, level, code)
+        # Each course is compared with the highest level reached in earlier terms only; a term's
+        # own levels join that reference once the whole term has been checked.
+        earlier: tuple[int, str, str] | None = None
+        for term in sorted({t for t, _, _ in levels}):
+            in_term = [(t, lv, code) for t, lv, code in levels if t == term]
+            for _, level, code in in_term:
+                if earlier and CEFR_ORDER[level] < CEFR_ORDER[earlier[1]]:
+                    out.append(_f(Severity.error, "cefr_regression",
+                                  f"{code} ({language.upper()} {level}, term {term}) comes after {earlier[2]} "
+                                  f"({earlier[1]}, term {earlier[0]}): the level goes down.",
+                                  term=term, course_code=code))
+            top = max(in_term, key=lambda x: CEFR_ORDER[x[1]])
+            if earlier is None or CEFR_ORDER[top[1]] > CEFR_ORDER[earlier[1]]:
+                earlier = top
     if p.target_language and p.target_cefr:
         reached = max((CEFR_ORDER[lv] for _, lv, _ in by_language.get(p.target_language, [])), default=-1)
         if reached < CEFR_ORDER[p.target_cefr]:
