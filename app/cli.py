@@ -56,10 +56,88 @@ def _cmd_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def _session():
+    from sqlmodel import Session
+
+    from app.db import get_engine
+
+    return Session(get_engine())
+
+
+def _cmd_user(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+    from sqlmodel import select
+
+    from app.errors import PlannerError
+    from app.models.accounts import User, UserCreate
+    from app.services import accounts
+
+    with _session() as session:
+        try:
+            if args.action == "create":
+                password = sys.stdin.readline().rstrip("\n")
+                user = accounts.create_user(session, UserCreate(
+                    username=args.name, role=args.role, password=password, display_name=args.display_name or ""),
+                    actor="cli")
+                print(f"created {user.username} ({user.role})")
+            elif args.action == "list":
+                for u in session.exec(select(User).order_by(User.username)):
+                    print(f"{u.username}\t{u.role}\t{'active' if u.active else 'disabled'}\t{u.display_name}")
+            else:
+                accounts.set_active(session, accounts.get_user(session, args.name), args.action == "enable",
+                                    actor="cli")
+                print(f"{args.name} {args.action}d")
+        except ValidationError as exc:
+            for err in exc.errors():
+                print(f"{'.'.join(map(str, err['loc']))}: {err['msg']}", file=sys.stderr)
+            return 2
+        except PlannerError as exc:
+            print(exc.detail, file=sys.stderr)
+            return 1
+    return 0
+
+
+def _cmd_client(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+    from sqlmodel import select
+
+    from app.errors import PlannerError
+    from app.models.accounts import ApiClient, ClientCreate
+    from app.services import accounts
+
+    with _session() as session:
+        try:
+            if args.action == "create":
+                client, token = accounts.create_client(session, ClientCreate(
+                    name=args.name, scopes=args.scope or [], expires_in_days=args.expires), actor="cli")
+                print(f"created client {client.name} with scopes {' '.join(client.scopes)}"
+                      + (f", expires {client.expires_at:%Y-%m-%d}" if client.expires_at else ""))
+                print("the token is shown once; store it now:")
+                print(token)
+            elif args.action == "list":
+                for c in session.exec(select(ApiClient).order_by(ApiClient.name)):
+                    state = "revoked" if c.revoked_at else "active"
+                    print(f"{c.name}\t{state}\t{' '.join(c.scopes)}\t{c.token_prefix}...")
+            else:
+                accounts.revoke_client(session, args.name, actor="cli")
+                print(f"{args.name} revoked")
+        except ValidationError as exc:
+            for err in exc.errors():
+                print(f"{'.'.join(map(str, err['loc']))}: {err['msg']}", file=sys.stderr)
+            return 2
+        except PlannerError as exc:
+            print(exc.detail, file=sys.stderr)
+            return 1
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
+    import logging
+
     import uvicorn
 
     settings = get_settings()
+    logging.basicConfig(level=settings.log_level.upper())
     uvicorn.run(
         "app.main:app",
         host=args.host or settings.host,
@@ -86,6 +164,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", nargs="?", help="file or folder (default: the shipped curricula/)")
     p.add_argument("--if-empty", action="store_true", help="only when the database holds no data")
     p.set_defaults(func=_cmd_load)
+
+    from app.models.accounts import Role, Scope
+
+    p = sub.add_parser("user", help="staff accounts")
+    usub = p.add_subparsers(dest="action", required=True)
+    c = usub.add_parser("create", help="create a user; the password is read from standard input")
+    c.add_argument("name")
+    c.add_argument("--role", required=True, choices=[r.value for r in Role])
+    c.add_argument("--display-name")
+    usub.add_parser("list", help="list users")
+    for action in ("disable", "enable"):
+        usub.add_parser(action, help=f"{action} a user").add_argument("name")
+    p.set_defaults(func=_cmd_user)
+
+    p = sub.add_parser("client", help="machine clients (scoped API tokens)")
+    csub = p.add_subparsers(dest="action", required=True)
+    c = csub.add_parser("create", help="create a client; prints its token alone on the last line")
+    c.add_argument("name")
+    c.add_argument("--scope", action="append", choices=[s.value for s in Scope], required=True)
+    c.add_argument("--expires", type=int, metavar="DAYS")
+    csub.add_parser("list", help="list clients")
+    csub.add_parser("revoke", help="revoke a client's token").add_argument("name")
+    p.set_defaults(func=_cmd_client)
     return parser
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -65,6 +65,8 @@ def problem(
         body["instance"] = instance
     body.update({k: v for k, v in extra.items() if v is not None})
     headers = {"Retry-After": "1"} if status == 503 else None
+    if status in (401, 403, 404):
+        headers = {"Cache-Control": "no-store"}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -94,7 +96,20 @@ def _validation_errors(exc: RequestValidationError) -> list[dict]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(PlannerError)
     async def _planner_error(request: Request, exc: PlannerError) -> Response:
-        return _render(request, exc.status, exc.title, exc.detail, exc.slug, errors=exc.errors, **exc.extra)
+        extra = dict(exc.extra)
+        headers = {}
+        if "www_authenticate" in extra:
+            headers["WWW-Authenticate"] = extra.pop("www_authenticate")
+        if getattr(exc, "retry_after", None):
+            headers["Retry-After"] = str(exc.retry_after)
+        if exc.status == 401 and _wants_html(request):
+            from urllib.parse import quote
+
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+        response = _render(request, exc.status, exc.title, exc.detail, exc.slug, errors=exc.errors, **extra)
+        response.headers.update(headers)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:

@@ -1,37 +1,76 @@
 """Application factory."""
 
 import logging
-
-from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from sqlmodel import Session
+from starlette.middleware.sessions import SessionMiddleware
+
 from app import errors
-from app.api import courses, coverage, instruments, plans
+from app.api import audit, courses, coverage, instruments, plans
 from app.config import get_settings
-from app.pages import home
+from app.db import get_engine
+from app.pages import accounts, admin, home
+from app.pages.render import render
+from app.security import BodyLimit, RedactSecrets, SecurityHeaders
+from app.services import accounts as account_service
+
+log = logging.getLogger("planner")
 
 DESCRIPTION = """Curriculum planner for police and internal-affairs academies.
 
 Courses are traced to the international instruments (down to article level) that they teach,
 practise, assess or reference. Every error is an RFC 9457 `application/problem+json` document;
-writes to an existing course need `If-Match` with the ETag last read.
+writes to an existing course or plan need `If-Match` with the ETag last read.
+
+Machine clients authenticate with `Authorization: Bearer <token>` (scoped tokens made by an
+admin); staff use the signed session cookie of the web pages, and then send the session's CSRF
+token in `X-CSRF-Token` with every write. When the catalogue is public, the registry and the
+approved, non-restricted courses can be read without signing in.
 """
 
 
-def create_app() -> FastAPI:
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    with Session(get_engine()) as session:
+        token = account_service.ensure_first_admin(session)
+    if token:
+        s = get_settings()
+        # Printed, never logged: the access-log filter redacts tokens anyway.
+        print(f"\n  No users yet. Create the first admin at: http://{s.host}:{s.port}/setup?token={token}\n",
+              flush=True)
+    yield
+
+
+def create_app(*, first_run: bool = True) -> FastAPI:
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level.upper())
-    app = FastAPI(title="Police Curriculum Planner", version="1.0.0", description=DESCRIPTION)
+    logging.getLogger("uvicorn.access").addFilter(RedactSecrets())
+    app = FastAPI(title="Police Curriculum Planner", version="1.0.0", description=DESCRIPTION,
+                  docs_url=None, redoc_url=None, lifespan=lifespan if first_run else None)
     errors.install(app)
-    for router in (instruments.router, courses.router, coverage.router, plans.router, home.router):
+    for router in (instruments.router, courses.router, coverage.router, plans.router, audit.router,
+                   home.router, accounts.router, admin.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+
+    @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
+    def swagger_ui_html(request: Request):
+        return render(request, "docs.html")
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    # Outermost last: headers on every answer, the size limit before anything reads a body.
+    app.add_middleware(SessionMiddleware, secret_key=settings.session_secret(), session_cookie="planner_session",
+                       max_age=settings.session_max_age_seconds, same_site="lax",
+                       https_only=settings.secure_cookies)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     return app
 
 

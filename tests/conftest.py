@@ -7,21 +7,31 @@ other's writes and never touch a developer's database.
 
 import os
 import socket
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
+# Before the app is imported: the suite never touches the developer's database or secret.
+os.environ["PLANNER_DATABASE_URL"] = f"sqlite:///{tempfile.gettempdir()}/planner-tests-unused-{os.getpid()}.db"
+os.environ["PLANNER_SECRET_KEY"] = "tests-only-" + uuid.uuid4().hex + uuid.uuid4().hex
+os.environ.pop("PLANNER_ADMIN_PASSWORD", None)
+
+import pytest  # noqa: E402
 from fastapi.testclient import TestClient
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
-from app.cli import migrate
-from app.config import ROOT
-from app.db import build_engine, get_session
-from app.main import create_app
-from app.services import loader
+from app.cli import migrate  # noqa: E402
+from app.config import ROOT  # noqa: E402
+from app.db import build_engine, get_session  # noqa: E402
+from app.main import create_app  # noqa: E402
+from app.models.accounts import ClientCreate, Role, Scope, UserCreate  # noqa: E402
+from app.services import accounts, loader  # noqa: E402
+
+PASSWORD = "correct horse battery staple"
+TOKENS: dict[str, str] = {}  # backend -> bearer token holding every scope
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -99,6 +109,12 @@ def engine(backend, scratch) -> Iterator[Engine]:
     eng = build_engine(url)
     with Session(eng) as session:
         loader.load(session, ROOT / "curricula")
+        for role in Role:
+            accounts.create_user(session, UserCreate(username=role.value, role=role, password=PASSWORD),
+                                 actor="tests")
+        _, token = accounts.create_client(session, ClientCreate(name="test-suite", scopes=list(Scope)),
+                                          actor="tests")
+    TOKENS[backend] = token
     yield eng
     eng.dispose()
 
@@ -123,7 +139,7 @@ def db(engine) -> Iterator[Session]:
 
 @pytest.fixture
 def app(db):
-    application = create_app()
+    application = create_app(first_run=False)
 
     def _session() -> Iterator[Session]:
         try:
@@ -137,9 +153,37 @@ def app(db):
 
 
 @pytest.fixture
-def client(app) -> Iterator[TestClient]:
+def client(app, backend) -> Iterator[TestClient]:
+    """A machine client holding every scope."""
+    with TestClient(app, raise_server_exceptions=False,
+                    headers={"Authorization": f"Bearer {TOKENS[backend]}"}) as c:
+        c.get("/api/v1/plans", params={"limit": 1})  # notes the token's first use, so query counts are steady
+        yield c
+
+
+@pytest.fixture
+def anon(app) -> Iterator[TestClient]:
+    """Nobody: no token, no session."""
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
+
+
+@pytest.fixture
+def browser_as(app):
+    """`browser_as("planner")`: a cookie client signed in through the login form as that role."""
+    from tests.factories import sign_in
+
+    opened = []
+
+    def _open(role: str) -> TestClient:
+        c = TestClient(app, raise_server_exceptions=False)
+        opened.append(c)
+        sign_in(c, role, PASSWORD)
+        return c
+
+    yield _open
+    for c in opened:
+        c.close()
 
 
 class QueryCounter:

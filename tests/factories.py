@@ -87,3 +87,19 @@ class PlanClient:
 
     def findings(self) -> list[dict[str, Any]]:
         return self.client.get(f"{self.url}/validation").json()["findings"]
+
+
+def csrf_from(html: str) -> str:
+    import re
+
+    match = re.search(r'name="csrftoken" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def sign_in(client: TestClient, username: str, password: str) -> None:
+    token = csrf_from(client.get("/login").text)
+    response = client.post("/login", data={"username": username, "password": password, "csrftoken": token},
+                           follow_redirects=False)
+    assert response.status_code == 303, response.text
+    client.headers["X-CSRF-Token"] = token

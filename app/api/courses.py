@@ -5,7 +5,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 
 from app.api.deps import (
-    Actor,
     CourseDep,
     ExpectedVersion,
     Limit,
@@ -16,6 +15,7 @@ from app.api.deps import (
 from app.db import SessionDep
 from app.models.common import CourseStatus, Domain, Level
 from app.models.courses import CourseCreate, CoursePage, CourseRead, CourseUpdate, LinkIn, LinkRead
+from app.security import CatalogRead, CatalogWrite
 from app.services import courses
 
 router = APIRouter(prefix="/api/v1/courses", tags=["courses"])
@@ -33,6 +33,7 @@ PROBLEMS = {
 @router.get("", response_model=CoursePage)
 def list_courses(
     session: SessionDep,
+    principal: CatalogRead,
     domain: Domain | None = None,
     level: Level | None = None,
     status: CourseStatus | None = None,
@@ -43,22 +44,23 @@ def list_courses(
 ) -> CoursePage:
     rows, total = courses.list_courses(
         session, domain=domain, level=level, status=status, instrument=instrument, q=q,
-        limit=limit, offset=offset,
+        limit=limit, offset=offset, public_only=not principal.sees_all_courses,
     )
     return CoursePage(items=[courses.summary(c) for c in rows], total=total, limit=limit, offset=offset)
 
 
 @router.post("", response_model=CourseRead, status_code=status.HTTP_201_CREATED,
              responses={k: PROBLEMS[k] for k in (400, 409, 422)})
-def create_course(session: SessionDep, data: CourseCreate, response: Response, actor: Actor) -> CourseRead:
-    course = courses.create(session, data, actor=actor)
+def create_course(session: SessionDep, data: CourseCreate, response: Response, principal: CatalogWrite) -> CourseRead:
+    course = courses.create(session, data, actor=principal.actor)
     set_etag(response, course.version)
     response.headers["Location"] = f"/api/v1/courses/{course.code}"
     return courses.detail(session, course)
 
 
 @router.get("/{code}", response_model=CourseRead, responses={404: PROBLEMS[404]})
-def get_course(session: SessionDep, course: CourseDep, response: Response) -> CourseRead:
+def get_course(session: SessionDep, course: CourseDep, response: Response, principal: CatalogRead) -> CourseRead:
+    courses.ensure_visible(course, public_only=not principal.sees_all_courses)
     set_etag(response, course.version)
     return courses.detail(session, course)
 
@@ -67,17 +69,17 @@ def get_course(session: SessionDep, course: CourseDep, response: Response) -> Co
               responses={k: PROBLEMS[k] for k in (400, 404, 412, 422, 428)})
 def update_course(
     session: SessionDep, course: CourseDep, data: CourseUpdate, expected: ExpectedVersion,
-    response: Response, actor: Actor,
+    response: Response, principal: CatalogWrite,
 ) -> CourseRead:
-    course = courses.update_course(session, course, data, expected=expected, actor=actor)
+    course = courses.update_course(session, course, data, expected=expected, actor=principal.actor)
     set_etag(response, course.version)
     return courses.detail(session, course)
 
 
 @router.delete("/{code}", status_code=status.HTTP_204_NO_CONTENT,
                responses={k: PROBLEMS[k] for k in (404, 409, 412, 428)})
-def delete_course(session: SessionDep, course: CourseDep, expected: ExpectedVersion, actor: Actor) -> Response:
-    courses.delete_course(session, course, expected=expected, actor=actor)
+def delete_course(session: SessionDep, course: CourseDep, expected: ExpectedVersion, principal: CatalogWrite) -> Response:
+    courses.delete_course(session, course, expected=expected, actor=principal.actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -85,9 +87,9 @@ def delete_course(session: SessionDep, course: CourseDep, expected: ExpectedVers
              responses={k: PROBLEMS[k] for k in (400, 404, 409, 412, 422, 428)})
 def add_course_link(
     session: SessionDep, course: CourseDep, data: LinkIn, expected: ExpectedVersion,
-    response: Response, actor: Actor,
+    response: Response, principal: CatalogWrite,
 ) -> LinkRead:
-    link = courses.add_link(session, course, data, expected=expected, actor=actor)
+    link = courses.add_link(session, course, data, expected=expected, actor=principal.actor)
     set_etag(response, course.version)
     return link
 
@@ -96,9 +98,9 @@ def add_course_link(
                responses={k: PROBLEMS[k] for k in (404, 412, 428)})
 def delete_course_link(
     session: SessionDep, course: CourseDep, link_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
-    expected: ExpectedVersion, actor: Actor,
+    expected: ExpectedVersion, principal: CatalogWrite,
 ) -> Response:
-    courses.delete_link(session, course, link_id, expected=expected, actor=actor)
+    courses.delete_link(session, course, link_id, expected=expected, actor=principal.actor)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     set_etag(response, course.version)
     return response

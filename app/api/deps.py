@@ -53,14 +53,6 @@ def expected(if_match: IfMatch = None) -> int | None:
 ExpectedVersion = Annotated[int | None, Depends(expected)]
 
 
-def current_actor() -> str:
-    # Accounts and tokens will name the actor; until then writes are attributed to the API.
-    return "api"
-
-
-Actor = Annotated[str, Depends(current_actor)]
-
-
 def load_course(
     session: SessionDep, code: Annotated[str, Path(max_length=16, pattern=COURSE_CODE)]
 ) -> Course:

@@ -8,6 +8,7 @@ from app.api.deps import InstrumentDep, Limit, Offset, SearchQuery, set_etag
 from app.db import SessionDep
 from app.models.common import InstrumentKind, Theme
 from app.models.instruments import InstrumentPage, InstrumentRead
+from app.security import CatalogRead
 from app.services import instruments
 
 router = APIRouter(prefix="/api/v1/instruments", tags=["instruments"])
@@ -16,6 +17,7 @@ router = APIRouter(prefix="/api/v1/instruments", tags=["instruments"])
 @router.get("", response_model=InstrumentPage)
 def list_instruments(
     session: SessionDep,
+    principal: CatalogRead,
     theme: Theme | None = None,
     kind: InstrumentKind | None = None,
     party: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2")] = None,
@@ -29,6 +31,7 @@ def list_instruments(
 
 
 @router.get("/{code}", response_model=InstrumentRead, responses={404: {"description": "Unknown instrument"}})
-def get_instrument(session: SessionDep, instrument: InstrumentDep, response: Response) -> InstrumentRead:
+def get_instrument(session: SessionDep, instrument: InstrumentDep, response: Response,
+                   principal: CatalogRead) -> InstrumentRead:
     set_etag(response, instrument.version)
-    return instruments.detail(session, instrument)
+    return instruments.detail(session, instrument, public_only=not principal.sees_all_courses)

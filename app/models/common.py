@@ -16,6 +16,9 @@ def _as_utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+aware = _as_utc  # a stored timestamp, read back through a raw aggregate, as aware UTC
+
+
 # A stored timestamp as the API shows it: always with its UTC offset.
 UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
 

@@ -7,14 +7,19 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from app.config import get_settings
+from app.security import csrf_token
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
 templates.env.globals["settings"] = get_settings
+templates.env.globals["csrf_token"] = csrf_token
 
 
-def render(request: Request, name: str, context: dict | None = None, status: int = 200) -> Response:
-    response = templates.TemplateResponse(request, name, context or {}, status_code=status)
+def render(request: Request, name: str, context: dict | None = None, status: int = 200,
+           headers: dict[str, str] | None = None) -> Response:
+    ctx = {"principal": getattr(request.state, "principal", None), **(context or {})}
+    response = templates.TemplateResponse(request, name, ctx, status_code=status, headers=headers)
     response.headers["Vary"] = "HX-Request"
+    response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 

@@ -1,10 +1,12 @@
 """Audit trail: one event per change, written in the caller's transaction."""
 
+from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from app.models.audit import AuditEvent
+from app.models.common import aware
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
@@ -42,3 +44,23 @@ def history(session: Session, *, entity: str, key: str, limit: int = 50) -> list
         .limit(limit)
     )
     return list(session.exec(stmt))
+
+
+def search(
+    session: Session, *, entity: str | None = None, key: str | None = None, actor: str | None = None,
+    action: str | None = None, since: datetime | None = None, until: datetime | None = None,
+    limit: int = 50, offset: int = 0,
+) -> tuple[list[AuditEvent], int]:
+    """Events matching every filter given, newest first."""
+    stmt = select(AuditEvent)
+    for column, value in ((AuditEvent.entity, entity), (AuditEvent.entity_key, key), (AuditEvent.actor, actor),
+                          (AuditEvent.action, action)):
+        if value:
+            stmt = stmt.where(column == value)
+    if since:
+        stmt = stmt.where(col(AuditEvent.at) >= aware(since))
+    if until:
+        stmt = stmt.where(col(AuditEvent.at) < aware(until))
+    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
+    rows = session.exec(stmt.order_by(col(AuditEvent.id).desc()).limit(limit).offset(offset)).all()
+    return list(rows), total

@@ -7,7 +7,7 @@ from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from app.errors import Conflict, Invalid, NotFound, PreconditionFailed, field_error
-from app.models.common import Domain, utcnow
+from app.models.common import CourseStatus, Domain, utcnow
 from app.models.courses import (
     Course,
     CourseCreate,
@@ -69,6 +69,17 @@ def get(session: Session, code: str) -> Course:
     return course
 
 
+def public_course():
+    """The courses anyone may read when the catalogue is public: approved and not restricted."""
+    return (col(Course.status) == CourseStatus.approved) & (col(Course.restricted).is_(False))
+
+
+def ensure_visible(course: Course, *, public_only: bool) -> None:
+    """A course outside the public catalogue is, to the public, not there."""
+    if public_only and (course.status != CourseStatus.approved or course.restricted):
+        raise NotFound(f"No course with code {course.code!r}.")
+
+
 def list_courses(
     session: Session,
     *,
@@ -79,9 +90,12 @@ def list_courses(
     q: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    public_only: bool = False,
 ) -> tuple[list[Course], int]:
     """One page of courses in code order, and the number matching the filters."""
     stmt = select(Course)
+    if public_only:
+        stmt = stmt.where(public_course())
     if domain:
         stmt = stmt.where(Course.domain == domain)
     if level:
@@ -141,7 +155,7 @@ def links_of(session: Session, course_ids: list[int]) -> dict[int, list[LinkRead
         .join(Instrument, col(Instrument.id) == CourseLink.instrument_id)
         .outerjoin(Provision, col(Provision.id) == CourseLink.provision_id)
         .where(col(CourseLink.course_id).in_(course_ids))
-        .order_by(Instrument.code, Provision.position, CourseLink.kind)
+        .order_by(Instrument.code, col(Provision.position).asc().nulls_first(), CourseLink.kind)
     ).all()
     out: dict[int, list[LinkRead]] = defaultdict(list)
     for link, instrument_code, provision_code in rows:

@@ -17,6 +17,7 @@ from app.models.coverage import (
 )
 from app.models.instruments import Instrument, InstrumentTheme, Participation, Provision
 from app.models.plans import PlanItem
+from app.services.courses import public_course
 from app.services.instruments import themes_of
 
 KIND_ORDER = list(LinkKind)
@@ -25,7 +26,7 @@ COVERING = (LinkKind.teaches, LinkKind.assesses)
 
 def matrix(
     session: Session, *, domain: str | None = None, theme: str | None = None, status: str | None = None,
-    plan_id: int | None = None,
+    plan_id: int | None = None, public_only: bool = False,
 ) -> CoverageMatrix:
     """Every course (of a plan, if given) against every instrument it links to, folded per cell."""
     courses_stmt = select(Course.id, Course.code, Course.title, Course.domain, Course.status)
@@ -34,6 +35,8 @@ def matrix(
             select(PlanItem.course_id).where(PlanItem.plan_id == plan_id)))
     if domain:
         courses_stmt = courses_stmt.where(Course.domain == domain)
+    if public_only:
+        courses_stmt = courses_stmt.where(public_course())
     if status:
         courses_stmt = courses_stmt.where(Course.status == status)
     instruments_stmt = select(Instrument.id, Instrument.code, Instrument.short_title)
@@ -77,7 +80,7 @@ def matrix(
     )
 
 
-def gaps(session: Session, *, party: str | None = None) -> GapReport:
+def gaps(session: Session, *, party: str | None = None, public_only: bool = False) -> GapReport:
     """Instruments no approved course teaches or assesses, and provisions no approved course assesses."""
     instruments_stmt = select(Instrument.id, Instrument.code, Instrument.title)
     if party:
@@ -88,6 +91,7 @@ def gaps(session: Session, *, party: str | None = None) -> GapReport:
         select(CourseLink.instrument_id, CourseLink.provision_id, CourseLink.kind)
         .join(Course, col(Course.id) == CourseLink.course_id)
         .where(Course.status == CourseStatus.approved)
+        .where(public_course() if public_only else True)
     ).all()
     covered: set[int] = set()
     referenced: set[int] = set()

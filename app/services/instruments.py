@@ -20,6 +20,7 @@ from app.models.instruments import (
     ProvisionRead,
 )
 from app.services import search
+from app.services.courses import public_course
 
 
 def get(session: Session, code: str) -> Instrument:
@@ -89,7 +90,7 @@ def list_instruments(
     return items, total
 
 
-def detail(session: Session, instrument: Instrument) -> InstrumentRead:
+def detail(session: Session, instrument: Instrument, *, public_only: bool = False) -> InstrumentRead:
     """One instrument with its provisions, participation, relations and covering courses."""
     related = aliased(Instrument)
     codes_by_id = dict(session.exec(
@@ -110,12 +111,15 @@ def detail(session: Session, instrument: Instrument) -> InstrumentRead:
         select(Participation).where(Participation.instrument_id == instrument.id)
         .order_by(Participation.country, Participation.date)
     ).all()
-    links = session.exec(
+    links_stmt = (
         select(CourseLink, Course.code, Course.title, Course.status)
         .join(Course, col(Course.id) == CourseLink.course_id)
         .where(CourseLink.instrument_id == instrument.id)
         .order_by(Course.code, CourseLink.kind)
-    ).all()
+    )
+    if public_only:
+        links_stmt = links_stmt.where(public_course())
+    links = session.exec(links_stmt).all()
     by_provision: dict[int | None, list[CoveringCourse]] = defaultdict(list)
     for link, code, title, status in links:
         by_provision[link.provision_id].append(CoveringCourse(

@@ -2,7 +2,7 @@
 
 import re
 from collections import defaultdict
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
@@ -32,6 +32,19 @@ from app.models.plans import (
 )
 from app.services import audit, hours
 from app.services.validation import CourseFacts, ItemFacts, PlanFacts
+
+class CourseRow(NamedTuple):
+    id: int
+    code: str
+    title: str
+    status: str
+    lecture_hours: int
+    seminar_hours: int
+    practical_hours: int
+    self_study_hours: int
+    target_language: str | None
+    cefr_level: str | None
+
 
 SCALARS = ("name", "description", "audience", "academic_year", "terms", "term_hour_budget",
            "total_hour_budget", "effective_from")
@@ -71,8 +84,12 @@ def list_plans(
 
 def facts(session: Session, plan: Plan) -> tuple[PlanFacts, dict[int, dict[str, Any]]]:
     """The plan's facts for validation, and per item the display data the API shows."""
+    # Only the course columns the rules and the term table use (no descriptions or JSON).
+    course_cols = (Course.id, Course.code, Course.title, Course.status, Course.lecture_hours,
+                   Course.seminar_hours, Course.practical_hours, Course.self_study_hours,
+                   Course.target_language, Course.cefr_level)
     rows = session.exec(
-        select(PlanItem, Course, ElectiveGroup.key)
+        select(PlanItem, *course_cols, ElectiveGroup.key)
         .join(Course, col(Course.id) == PlanItem.course_id)
         .outerjoin(ElectiveGroup, col(ElectiveGroup.id) == PlanItem.elective_group_id)
         .where(PlanItem.plan_id == plan.id)
@@ -101,9 +118,11 @@ def facts(session: Session, plan: Plan) -> tuple[PlanFacts, dict[int, dict[str, 
     courses: dict[str, CourseFacts] = {}
     items: list[ItemFacts] = []
     display: dict[int, dict[str, Any]] = {}
-    for item, course, group_key in rows:
+    for item, *columns, group_key in rows:
+        course = CourseRow(*columns)
         courses[course.code] = CourseFacts(
-            code=course.code, status=course.status, contact_hours=course.contact_hours,
+            code=course.code, status=course.status,
+            contact_hours=hours.contact_hours(course.lecture_hours, course.seminar_hours, course.practical_hours),
             self_study_hours=course.self_study_hours, target_language=course.target_language,
             cefr_level=course.cefr_level, prerequisites=tuple(prereqs.get(course.id, ())),
             covers={k: frozenset(v) for k, v in covers.get(course.id, {}).items()},

@@ -4,11 +4,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
 from app.cli import migrate
 from app.config import get_settings
 from app.db import get_engine, get_write_engine
 from app.main import create_app
+from app.models.accounts import ClientCreate, Scope
+from app.services import accounts
 
 
 @pytest.fixture
@@ -17,7 +20,10 @@ def live_client(fresh_url, monkeypatch):
     for cached in (get_settings, get_engine, get_write_engine):
         cached.cache_clear()
     migrate("head", database_url=fresh_url)
-    with TestClient(create_app(), raise_server_exceptions=False) as client:
+    with Session(get_engine()) as session:
+        _, token = accounts.create_client(session, ClientCreate(name="editor", scopes=list(Scope)), actor="tests")
+    with TestClient(create_app(first_run=False), raise_server_exceptions=False,
+                    headers={"Authorization": f"Bearer {token}"}) as client:
         yield client
     get_engine().dispose()
     for cached in (get_settings, get_engine, get_write_engine):
