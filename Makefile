@@ -33,5 +33,8 @@ run: load
 test: setup
 	$(BIN)/python -m pytest
 
+bench: setup
+	$(BIN)/python -m bench.run
+
 clean:
 	rm -rf $(VENV) var .pytest_cache
