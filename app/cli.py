@@ -12,7 +12,9 @@ def alembic_config(database_url: str | None = None):
 
     cfg = Config(str(ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(ROOT / "migrations"))
-    cfg.set_main_option("sqlalchemy.url", (database_url or get_settings().database_url).replace("%", "%%"))
+    cfg.set_main_option(
+        "sqlalchemy.url", (database_url or get_settings().database_url).replace("%", "%%")
+    )
     return cfg
 
 
@@ -76,16 +78,29 @@ def _cmd_user(args: argparse.Namespace) -> int:
         try:
             if args.action == "create":
                 password = sys.stdin.readline().rstrip("\n")
-                user = accounts.create_user(session, UserCreate(
-                    username=args.name, role=args.role, password=password, display_name=args.display_name or ""),
-                    actor="cli")
+                user = accounts.create_user(
+                    session,
+                    UserCreate(
+                        username=args.name,
+                        role=args.role,
+                        password=password,
+                        display_name=args.display_name or "",
+                    ),
+                    actor="cli",
+                )
                 print(f"created {user.username} ({user.role})")
             elif args.action == "list":
                 for u in session.exec(select(User).order_by(User.username)):
-                    print(f"{u.username}\t{u.role}\t{'active' if u.active else 'disabled'}\t{u.display_name}")
+                    print(
+                        f"{u.username}\t{u.role}\t{'active' if u.active else 'disabled'}\t{u.display_name}"
+                    )
             else:
-                accounts.set_active(session, accounts.get_user(session, args.name), args.action == "enable",
-                                    actor="cli")
+                accounts.set_active(
+                    session,
+                    accounts.get_user(session, args.name),
+                    args.action == "enable",
+                    actor="cli",
+                )
                 print(f"{args.name} {args.action}d")
         except ValidationError as exc:
             for err in exc.errors():
@@ -108,10 +123,17 @@ def _cmd_client(args: argparse.Namespace) -> int:
     with _session() as session:
         try:
             if args.action == "create":
-                client, token = accounts.create_client(session, ClientCreate(
-                    name=args.name, scopes=args.scope or [], expires_in_days=args.expires), actor="cli")
-                print(f"created client {client.name} with scopes {' '.join(client.scopes)}"
-                      + (f", expires {client.expires_at:%Y-%m-%d}" if client.expires_at else ""))
+                client, token = accounts.create_client(
+                    session,
+                    ClientCreate(
+                        name=args.name, scopes=args.scope or [], expires_in_days=args.expires
+                    ),
+                    actor="cli",
+                )
+                print(
+                    f"created client {client.name} with scopes {' '.join(client.scopes)}"
+                    + (f", expires {client.expires_at:%Y-%m-%d}" if client.expires_at else "")
+                )
                 print("the token is shown once; store it now:")
                 print(token)
             elif args.action == "list":

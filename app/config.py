@@ -2,7 +2,6 @@
 
 from functools import lru_cache
 from pathlib import Path
-
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
@@ -29,13 +28,16 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `planner serve` binds to")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `planner serve` listens on")
     workers: int = Field(default=1, ge=1, le=64, description="Worker processes of `planner serve`")
-    db_pool_size: int = Field(default=5, ge=1, le=100, description="PostgreSQL connection pool size per worker")
+    db_pool_size: int = Field(
+        default=5, ge=1, le=100, description="PostgreSQL connection pool size per worker"
+    )
     sqlite_busy_timeout_ms: int = Field(
         default=5000, ge=0, description="How long a SQLite writer waits for a lock (ms)"
     )
     log_level: str = Field(default="info", description="Log level: debug, info, warning, error")
     environment: Literal["development", "production"] = Field(
-        default="development", description="`production` refuses missing secrets and sets Secure cookies"
+        default="development",
+        description="`production` refuses missing secrets and sets Secure cookies",
     )
     secret_key: SecretStr | None = Field(
         default=None,
@@ -45,11 +47,15 @@ class Settings(BaseSettings):
         default=None, description="Mark the session cookie Secure (default: on in production)"
     )
     public_catalogue: bool = Field(
-        default=True, description="Anyone may read the registry and approved, non-restricted courses"
+        default=True,
+        description="Anyone may read the registry and approved, non-restricted courses",
     )
-    admin_username: str = Field(default="admin", description="Name of the first admin created at start")
+    admin_username: str = Field(
+        default="admin", description="Name of the first admin created at start"
+    )
     admin_password: SecretStr | None = Field(
-        default=None, description="Creates the first admin non-interactively when there are no users"
+        default=None,
+        description="Creates the first admin non-interactively when there are no users",
     )
     max_body_bytes: int = Field(
         default=16 * 1024 * 1024, ge=1024, description="Largest request body accepted (413 beyond)"
@@ -61,19 +67,29 @@ class Settings(BaseSettings):
         default=20, ge=1, description="Failed logins from one address within the window before 429"
     )
     login_window_seconds: int = Field(default=900, ge=1, description="Login throttling window")
-    session_max_age_seconds: int = Field(default=12 * 3600, ge=60, description="Session cookie lifetime")
+    session_max_age_seconds: int = Field(
+        default=12 * 3600, ge=60, description="Session cookie lifetime"
+    )
 
     @model_validator(mode="after")
     def _production_needs_secrets(self) -> "Settings":
         if self.environment == "production":
             key = self.secret_key.get_secret_value() if self.secret_key else ""
-            if len(key) < 32 or key.lower() in {"changeme", "secret", "change-me"} or "x" * 8 in key:
-                raise ValueError("PLANNER_SECRET_KEY must be a random value of 32+ characters in production")
+            if (
+                len(key) < 32
+                or key.lower() in {"changeme", "secret", "change-me"}
+                or "x" * 8 in key
+            ):
+                raise ValueError(
+                    "PLANNER_SECRET_KEY must be a random value of 32+ characters in production"
+                )
         return self
 
     @property
     def secure_cookies(self) -> bool:
-        return self.environment == "production" if self.cookie_secure is None else self.cookie_secure
+        return (
+            self.environment == "production" if self.cookie_secure is None else self.cookie_secure
+        )
 
     def session_secret(self) -> str:
         """The configured secret, or in development one generated once and kept under var/."""

@@ -60,7 +60,12 @@ def field_error(loc: list[str | int] | tuple, message: str, kind: str = "value_e
 def problem(
     status: int, title: str, detail: str, slug: str, *, instance: str | None = None, **extra: Any
 ) -> JSONResponse:
-    body: dict[str, Any] = {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail}
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
     if instance:
         body["instance"] = instance
     body.update({k: v for k, v in extra.items() if v is not None})
@@ -77,7 +82,9 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
-def _render(request: Request, status: int, title: str, detail: str, slug: str, **extra: Any) -> Response:
+def _render(
+    request: Request, status: int, title: str, detail: str, slug: str, **extra: Any
+) -> Response:
     if _wants_html(request):
         from app.pages.render import render_error
 
@@ -107,7 +114,9 @@ def install(app: FastAPI) -> None:
 
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
-        response = _render(request, exc.status, exc.title, exc.detail, exc.slug, errors=exc.errors, **extra)
+        response = _render(
+            request, exc.status, exc.title, exc.detail, exc.slug, errors=exc.errors, **extra
+        )
         response.headers.update(headers)
         return response
 
@@ -115,17 +124,34 @@ def install(app: FastAPI) -> None:
     async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
         errors = _validation_errors(exc)
         if any(e["type"] == "json_invalid" for e in errors):
-            return _render(request, 400, "Malformed JSON", "The request body is not valid JSON.",
-                           "malformed-json", errors=errors)
-        return _render(request, 422, "Validation failed",
-                       f"{len(errors)} field(s) failed validation.", "validation", errors=errors)
+            return _render(
+                request,
+                400,
+                "Malformed JSON",
+                "The request body is not valid JSON.",
+                "malformed-json",
+                errors=errors,
+            )
+        return _render(
+            request,
+            422,
+            "Validation failed",
+            f"{len(errors)} field(s) failed validation.",
+            "validation",
+            errors=errors,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         titles = {404: "Not found", 405: "Method not allowed", 400: "Bad request"}
         detail = exc.detail if isinstance(exc.detail, str) else "Request failed."
-        resp = _render(request, exc.status_code, titles.get(exc.status_code, "Error"), detail,
-                       f"http-{exc.status_code}")
+        resp = _render(
+            request,
+            exc.status_code,
+            titles.get(exc.status_code, "Error"),
+            detail,
+            f"http-{exc.status_code}",
+        )
         if exc.headers:
             resp.headers.update(exc.headers)
         return resp

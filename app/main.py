@@ -41,19 +41,35 @@ async def lifespan(app: FastAPI):
     if token:
         s = get_settings()
         # Printed, never logged: the access-log filter redacts tokens anyway.
-        print(f"\n  No users yet. Create the first admin at: http://{s.host}:{s.port}/setup?token={token}\n",
-              flush=True)
+        print(
+            f"\n  No users yet. Create the first admin at: http://{s.host}:{s.port}/setup?token={token}\n",
+            flush=True,
+        )
     yield
 
 
 def create_app(*, first_run: bool = True) -> FastAPI:
     settings = get_settings()
     logging.getLogger("uvicorn.access").addFilter(RedactSecrets())
-    app = FastAPI(title="Police Curriculum Planner", version="1.0.0", description=DESCRIPTION,
-                  docs_url=None, redoc_url=None, lifespan=lifespan if first_run else None)
+    app = FastAPI(
+        title="Police Curriculum Planner",
+        version="1.0.0",
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan if first_run else None,
+    )
     errors.install(app)
-    for router in (instruments.router, courses.router, coverage.router, plans.router, audit.router,
-                   home.router, accounts.router, admin.router):
+    for router in (
+        instruments.router,
+        courses.router,
+        coverage.router,
+        plans.router,
+        audit.router,
+        home.router,
+        accounts.router,
+        admin.router,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
@@ -66,9 +82,14 @@ def create_app(*, first_run: bool = True) -> FastAPI:
         return {"status": "ok"}
 
     # Outermost last: headers on every answer, the size limit before anything reads a body.
-    app.add_middleware(SessionMiddleware, secret_key=settings.session_secret(), session_cookie="planner_session",
-                       max_age=settings.session_max_age_seconds, same_site="lax",
-                       https_only=settings.secure_cookies)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.session_secret(),
+        session_cookie="planner_session",
+        max_age=settings.session_max_age_seconds,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     return app

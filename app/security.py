@@ -64,7 +64,8 @@ class Principal:
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions or (
-            permission == PUBLIC_CATALOG and Scope.catalog_read in self.permissions)
+            permission == PUBLIC_CATALOG and Scope.catalog_read in self.permissions
+        )
 
     @property
     def sees_all_courses(self) -> bool:
@@ -110,13 +111,19 @@ def _resolve(request: Request, session: Session) -> Principal:
     if token is not None:
         client = accounts.resolve_token(session, token)
         if client is None:
-            raise Unauthenticated("The bearer token is unknown, revoked or expired.",
-                                  www_authenticate=f'{REALM}, error="invalid_token"')
+            raise Unauthenticated(
+                "The bearer token is unknown, revoked or expired.",
+                www_authenticate=f'{REALM}, error="invalid_token"',
+            )
         return Principal(kind="client", name=client.name, permissions=frozenset(client.scopes))
     user = session_user(session, request)
     if user is not None:
-        return Principal(kind="user", name=user.username, role=user.role,
-                         permissions=ROLE_PERMISSIONS[Role(user.role)])
+        return Principal(
+            kind="user",
+            name=user.username,
+            role=user.role,
+            permissions=ROLE_PERMISSIONS[Role(user.role)],
+        )
     return anonymous()
 
 
@@ -136,10 +143,13 @@ async def check_csrf(request: Request) -> None:
     expected = request.session.get("csrf", "")
     supplied = request.headers.get("x-csrf-token", "")
     if not supplied and request.headers.get("content-type", "").startswith(
-            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
         supplied = str((await request.form()).get("csrftoken", ""))
     if not expected or not hmac.compare_digest(expected, supplied):
-        raise Forbidden("The form is stale or did not come from this site (CSRF check failed); reload and retry.")
+        raise Forbidden(
+            "The form is stale or did not come from this site (CSRF check failed); reload and retry."
+        )
 
 
 def require(permission: str) -> Callable[..., Principal]:
@@ -149,8 +159,11 @@ def require(permission: str) -> Callable[..., Principal]:
         if not principal.can(permission):
             if not principal.authenticated:
                 raise Unauthenticated("Sign in, or send a bearer token.", www_authenticate=REALM)
-            extra = {"www_authenticate": f'{REALM}, error="insufficient_scope", scope="{permission}"'} \
-                if principal.kind == "client" else {}
+            extra = (
+                {"www_authenticate": f'{REALM}, error="insufficient_scope", scope="{permission}"'}
+                if principal.kind == "client"
+                else {}
+            )
             raise Forbidden(f"This needs the {permission!r} permission.", **extra)
         if principal.kind == "user" and request.method in UNSAFE:
             await check_csrf(request)
@@ -162,8 +175,10 @@ def require(permission: str) -> Callable[..., Principal]:
 
 # ---- ASGI middleware: headers, body size, log redaction ------------------------------------
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
+)
 SECURITY_HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
@@ -188,7 +203,8 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 names = {k.lower() for k, _ in message.get("headers", [])}
                 message["headers"] = list(message.get("headers", [])) + [
-                    (k, v) for k, v in SECURITY_HEADERS if k not in names]
+                    (k, v) for k, v in SECURITY_HEADERS if k not in names
+                ]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -201,11 +217,20 @@ class BodyLimit:
         self.app, self.limit = app, limit
 
     async def _too_large(self, send):
-        body = (b'{"type":"https://planner.example/problems/too-large","title":"Payload too large",'
-                b'"status":413,"detail":"The request body exceeds the size limit."}')
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/problem+json"),
-                                (b"content-length", str(len(body)).encode())]})
+        body = (
+            b'{"type":"https://planner.example/problems/too-large","title":"Payload too large",'
+            b'"status":413,"detail":"The request body exceeds the size limit."}'
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     async def __call__(self, scope, receive, send):
@@ -242,8 +267,10 @@ class RedactSecrets(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args and isinstance(record.args, tuple):
-            record.args = tuple(self.PATTERN.sub(r"\1[redacted]", a) if isinstance(a, str) else a
-                                for a in record.args)
+            record.args = tuple(
+                self.PATTERN.sub(r"\1[redacted]", a) if isinstance(a, str) else a
+                for a in record.args
+            )
         if isinstance(record.msg, str):
             record.msg = self.PATTERN.sub(r"\1[redacted]", record.msg)
         return True

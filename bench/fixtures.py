@@ -33,11 +33,26 @@ ELECTIVES = {
     4: ("t4-options", "Term 4 options (choose 2 of 4)", 2, 4),
     6: ("t6-options", "Term 6 option (choose 1 of 3)", 1, 3),
 }
-REQUIRED = ["udhr-1948", "iccpr-1966", "cat-1984", "ccleo-1979", "bpuff-1990",
-            "body-of-principles-1988", "untoc-2000", "budapest-2001"]
+REQUIRED = [
+    "udhr-1948",
+    "iccpr-1966",
+    "cat-1984",
+    "ccleo-1979",
+    "bpuff-1990",
+    "body-of-principles-1988",
+    "untoc-2000",
+    "budapest-2001",
+]
 CEFR_BY_TERM = {1: "A1", 2: "A2", 3: "B1", 4: "B1", 5: "B2", 6: "B2"}
 DOMAINS = [d for d in Domain if d != Domain.foreign_languages]
-DEPTHS = [Depth.introduced, Depth.introduced, Depth.reinforced, Depth.reinforced, Depth.mastered, Depth.mastered]
+DEPTHS = [
+    Depth.introduced,
+    Depth.introduced,
+    Depth.reinforced,
+    Depth.reinforced,
+    Depth.mastered,
+    Depth.mastered,
+]
 
 
 @dataclass
@@ -53,7 +68,9 @@ class BenchDB:
 def postgres_version() -> str | None:
     """The server version, or None if the local PostgreSQL does not answer."""
     try:
-        with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", connect_timeout=3) as conn:
+        with psycopg.connect(
+            "host=127.0.0.1 port=5432 user=postgres dbname=test", connect_timeout=3
+        ) as conn:
             return conn.execute("SHOW server_version").fetchone()[0]
     except psycopg.Error:
         return None
@@ -79,13 +96,18 @@ def _course(n: int) -> CourseCreate:
     return CourseCreate(
         code=_code(n),
         title=f"Synthetic {domain.value.replace('_', ' ')} course {n} (term {term})",
-        domain=domain, level=Level.initial, status=CourseStatus.approved,
+        domain=domain,
+        level=Level.initial,
+        status=CourseStatus.approved,
         description=f"Benchmark course {n}: a realistic-sized description. " * 6,
         hours=HoursIn(lecture=14 + 2 * (n % 3), seminar=12, practical=8, self_study=36),
-        credits=2, target_language="en" if language else None,
+        credits=2,
+        target_language="en" if language else None,
         cefr_level=CEFR_BY_TERM[term] if language else None,
-        outcomes=[Outcome(text=f"Outcome {k} of course {n}: apply the standard to a case.", bloom=b)
-                  for k, b in enumerate((Bloom.understand, Bloom.apply, Bloom.analyse), start=1)],
+        outcomes=[
+            Outcome(text=f"Outcome {k} of course {n}: apply the standard to a case.", bloom=b)
+            for k, b in enumerate((Bloom.understand, Bloom.apply, Bloom.analyse), start=1)
+        ],
         topics=[f"Topic {k} of course {n}" for k in range(1, 7)],
         assessment="Written examination (60%) and a practical case exercise (40%).",
         references=["OHCHR, Human Rights and Law Enforcement, Professional Training Series No. 5"],
@@ -93,18 +115,36 @@ def _course(n: int) -> CourseCreate:
     )
 
 
-def _links(n: int, instrument_id: dict[str, int], provisions: dict[int, list[tuple[int, str]]],
-           others: list[str]) -> list[tuple[int, int | None, LinkIn]]:
+def _links(
+    n: int,
+    instrument_id: dict[str, int],
+    provisions: dict[int, list[tuple[int, str]]],
+    others: list[str],
+) -> list[tuple[int, int | None, LinkIn]]:
     """Each course teaches one required instrument (and one of its articles), assesses another,
     and references one instrument outside the plan's required list."""
     term = (n - 1) // PER_TERM + 1
     depth = DEPTHS[term - 1]
     taught, assessed = REQUIRED[n % len(REQUIRED)], REQUIRED[(n + 3) % len(REQUIRED)]
     tid = instrument_id[taught]
-    out = [(tid, None, LinkIn(target=taught, kind=LinkKind.teaches, depth=depth, hours=4)),
-           (instrument_id[assessed], None, LinkIn(target=assessed, kind=LinkKind.assesses, depth=depth, hours=2)),
-           (instrument_id[others[n % len(others)]], None,
-            LinkIn(target=others[n % len(others)], kind=LinkKind.references, depth=Depth.introduced, hours=0))]
+    out = [
+        (tid, None, LinkIn(target=taught, kind=LinkKind.teaches, depth=depth, hours=4)),
+        (
+            instrument_id[assessed],
+            None,
+            LinkIn(target=assessed, kind=LinkKind.assesses, depth=depth, hours=2),
+        ),
+        (
+            instrument_id[others[n % len(others)]],
+            None,
+            LinkIn(
+                target=others[n % len(others)],
+                kind=LinkKind.references,
+                depth=Depth.introduced,
+                hours=0,
+            ),
+        ),
+    ]
     if provisions.get(tid):
         pid, pcode = provisions[tid][n % len(provisions[tid])]
         out.append((tid, pid, LinkIn(target=pcode, kind=LinkKind.teaches, depth=depth, hours=2)))
@@ -117,7 +157,10 @@ def build_plan(engine: Engine) -> int:
         instrument_id = dict(session.exec(select(Instrument.code, Instrument.id)).all())
         provisions: dict[int, list[tuple[int, str]]] = {}
         for pid, pcode, iid in session.exec(
-                select(Provision.id, Provision.code, Provision.instrument_id).order_by(Provision.position)):
+            select(Provision.id, Provision.code, Provision.instrument_id).order_by(
+                Provision.position
+            )
+        ):
             provisions.setdefault(iid, []).append((pid, pcode))
         others = sorted(c for c in instrument_id if c not in REQUIRED)
         for n in range(1, TERMS * PER_TERM + 1):
@@ -125,33 +168,54 @@ def build_plan(engine: Engine) -> int:
             courses.replace_links(session, course, _links(n, instrument_id, provisions, others))
         session.commit()
 
-        plan = plans.create(session, PlanCreate(
-            code=PLAN_CODE, name="Benchmark programme: 60 courses over 6 terms",
-            description="Synthetic draft plan for the benchmarks.", audience=Level.initial,
-            academic_year="2027/2028", terms=TERMS, term_hour_budget=400, total_hour_budget=2300,
-            language_target=LanguageTarget(language="en", cefr_level="B2"), required_instruments=REQUIRED,
-            elective_groups=[GroupIn(key=k, name=name, choose=c) for k, name, c, _ in ELECTIVES.values()],
-        ), actor="bench")
+        plan = plans.create(
+            session,
+            PlanCreate(
+                code=PLAN_CODE,
+                name="Benchmark programme: 60 courses over 6 terms",
+                description="Synthetic draft plan for the benchmarks.",
+                audience=Level.initial,
+                academic_year="2027/2028",
+                terms=TERMS,
+                term_hour_budget=400,
+                total_hour_budget=2300,
+                language_target=LanguageTarget(language="en", cefr_level="B2"),
+                required_instruments=REQUIRED,
+                elective_groups=[
+                    GroupIn(key=k, name=name, choose=c) for k, name, c, _ in ELECTIVES.values()
+                ],
+            ),
+            actor="bench",
+        )
         for n in range(1, TERMS * PER_TERM + 1):
             term, _, group = _place(n)
-            plans.add_item(session, plan, ItemIn(course_code=_code(n), term=term, elective_group=group),
-                           expected=None, actor="bench")
+            plans.add_item(
+                session,
+                plan,
+                ItemIn(course_code=_code(n), term=term, elective_group=group),
+                expected=None,
+                actor="bench",
+            )
         return plan.id
 
 
 def describe(db: BenchDB) -> str:
     """One line on what the scratch database holds, and what validating the plan finds."""
     with Session(db.engine) as s:
-        n = {m.__name__: s.exec(select(func.count()).select_from(m)).one()
-             for m in (Instrument, Provision, Course, CourseLink, PlanItem)}
+        n = {
+            m.__name__: s.exec(select(func.count()).select_from(m)).one()
+            for m in (Instrument, Provision, Course, CourseLink, PlanItem)
+        }
         plan = s.get(Plan, db.plan_id)
         items = s.exec(select(func.count()).where(col(PlanItem.plan_id) == plan.id)).one()
         result = plan_workflow.validate(s, plan)
-    return (f"{n['Instrument']} instruments, {n['Provision']} provisions, {n['Course']} courses, "
-            f"{n['CourseLink']} course links, {n['PlanItem']} plan items; plan {plan.code} (id {plan.id}, "
-            f"{plan.status}): {items} items, {plan.terms} terms, {len(ELECTIVES)} elective groups, "
-            f"{len(REQUIRED)} required instruments; validation: {result.errors} error(s), "
-            f"{result.warnings} warning(s)")
+    return (
+        f"{n['Instrument']} instruments, {n['Provision']} provisions, {n['Course']} courses, "
+        f"{n['CourseLink']} course links, {n['PlanItem']} plan items; plan {plan.code} (id {plan.id}, "
+        f"{plan.status}): {items} items, {plan.terms} terms, {len(ELECTIVES)} elective groups, "
+        f"{len(REQUIRED)} required instruments; validation: {result.errors} error(s), "
+        f"{result.warnings} warning(s)"
+    )
 
 
 def _populate(url: str) -> tuple[Engine, int]:
@@ -186,7 +250,9 @@ def scratch_database(backend: str, pg_version: str | None = None) -> Iterator[Be
     engine = raw = None
     try:
         engine, plan_id = _populate(url)
-        raw = psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={name}", autocommit=True)
+        raw = psycopg.connect(
+            f"host=127.0.0.1 port=5432 user=postgres dbname={name}", autocommit=True
+        )
         yield BenchDB(backend, url, engine, plan_id, raw, pg_version or "?")
     finally:
         if raw is not None:

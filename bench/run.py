@@ -30,23 +30,29 @@ try:
     def dumps(rows: list) -> bytes:
         return orjson.dumps(rows)
 except ImportError:  # pragma: no cover - orjson is optional
+
     def dumps(rows: list) -> bytes:
         return json.dumps(rows, default=str).encode()
+
 
 HEAVY_SHARE = 0.15  # heavy operations run 15% of --repeat (30 of the default 200)
 
 # ---- raw-SQL baselines: the rows each response is built from, in a few plain statements --------
 
-COURSE_COLS = ("code, title, domain, level, status, restricted, lecture_hours, seminar_hours, practical_hours, "
-               "self_study_hours, credits, language_of_instruction, target_language, cefr_level, version")
+COURSE_COLS = (
+    "code, title, domain, level, status, restricted, lecture_hours, seminar_hours, practical_hours, "
+    "self_study_hours, credits, language_of_instruction, target_language, cefr_level, version"
+)
 SEARCH_IDS = {
-    "sqlite": "SELECT rowid / 4 FROM search_fts WHERE search_fts MATCH '\"human\"* \"rights\"*' AND rowid % 4 = 1",
+    "sqlite": 'SELECT rowid / 4 FROM search_fts WHERE search_fts MATCH \'"human"* "rights"*\' AND rowid % 4 = 1',
     "postgresql": "SELECT entity_id FROM search_document WHERE entity = 'course' "
-                  "AND document @@ to_tsquery('simple', 'human:* & rights:*')",
+    "AND document @@ to_tsquery('simple', 'human:* & rights:*')",
 }
-LINKS = ("SELECT c.code, c.title, c.status, i.code, p.code, l.kind, l.depth, l.hours FROM course_link l "
-         "JOIN course c ON c.id = l.course_id JOIN instrument i ON i.id = l.instrument_id "
-         "LEFT JOIN provision p ON p.id = l.provision_id")
+LINKS = (
+    "SELECT c.code, c.title, c.status, i.code, p.code, l.kind, l.depth, l.hours FROM course_link l "
+    "JOIN course c ON c.id = l.course_id JOIN instrument i ON i.id = l.instrument_id "
+    "LEFT JOIN provision p ON p.id = l.provision_id"
+)
 COVERING = "l.kind IN ('teaches', 'assesses')"
 
 
@@ -54,31 +60,43 @@ def baselines(backend: str, plan_id: int) -> dict[str, list[str]]:
     """Per operation, the statements whose rows make up its response (see BASELINE_NOTES)."""
     return {
         "list": [f"SELECT {COURSE_COLS}, count(*) OVER () FROM course ORDER BY code LIMIT 50"],
-        "search": [f"SELECT {COURSE_COLS}, count(*) OVER () FROM course WHERE id IN ({SEARCH_IDS[backend]}) "
-                   "ORDER BY code LIMIT 50"],
-        "course": ["SELECT * FROM course WHERE code = 'HR-101'",
-                   f"{LINKS} WHERE c.code = 'HR-101' ORDER BY i.code, p.position, l.kind"],
-        "instrument": ["SELECT i.*, p.code, p.number, p.heading, p.summary FROM instrument i "
-                       "JOIN provision p ON p.instrument_id = i.id WHERE i.code = 'ccleo-1979' ORDER BY p.position",
-                       f"{LINKS} WHERE i.code = 'ccleo-1979' ORDER BY c.code, l.kind"],
-        "coverage": ["SELECT code, title, domain, status FROM course ORDER BY code",
-                     "SELECT code, short_title FROM instrument ORDER BY adopted_on, code",
-                     "SELECT c.code, i.code, l.kind, l.depth, l.hours, l.provision_id FROM course_link l "
-                     "JOIN course c ON c.id = l.course_id JOIN instrument i ON i.id = l.instrument_id "
-                     "ORDER BY c.code, i.code"],
-        "gaps": ["SELECT i.code, i.title FROM instrument i WHERE NOT EXISTS (SELECT 1 FROM course_link l "
-                 f"JOIN course c ON c.id = l.course_id WHERE l.instrument_id = i.id AND {COVERING} "
-                 "AND c.status = 'approved') ORDER BY i.code",
-                 "SELECT i.code, p.code, p.number, p.heading FROM provision p "
-                 "JOIN instrument i ON i.id = p.instrument_id WHERE NOT EXISTS (SELECT 1 FROM course_link l "
-                 "JOIN course c ON c.id = l.course_id WHERE l.provision_id = p.id AND l.kind = 'assesses' "
-                 "AND c.status = 'approved') ORDER BY i.code, p.position"],
-        "plan": [f"SELECT * FROM plan WHERE id = {plan_id}",
-                 "SELECT pi.id, pi.term, pi.mandatory, g.key, pi.hours_override, pi.override_reason, c.code, c.title, "
-                 "c.status, c.lecture_hours + c.seminar_hours + c.practical_hours, c.self_study_hours, "
-                 "c.target_language, c.cefr_level FROM plan_item pi JOIN course c ON c.id = pi.course_id "
-                 f"LEFT JOIN elective_group g ON g.id = pi.elective_group_id WHERE pi.plan_id = {plan_id} "
-                 "ORDER BY pi.term, c.code, pi.id"],
+        "search": [
+            f"SELECT {COURSE_COLS}, count(*) OVER () FROM course WHERE id IN ({SEARCH_IDS[backend]}) "
+            "ORDER BY code LIMIT 50"
+        ],
+        "course": [
+            "SELECT * FROM course WHERE code = 'HR-101'",
+            f"{LINKS} WHERE c.code = 'HR-101' ORDER BY i.code, p.position, l.kind",
+        ],
+        "instrument": [
+            "SELECT i.*, p.code, p.number, p.heading, p.summary FROM instrument i "
+            "JOIN provision p ON p.instrument_id = i.id WHERE i.code = 'ccleo-1979' ORDER BY p.position",
+            f"{LINKS} WHERE i.code = 'ccleo-1979' ORDER BY c.code, l.kind",
+        ],
+        "coverage": [
+            "SELECT code, title, domain, status FROM course ORDER BY code",
+            "SELECT code, short_title FROM instrument ORDER BY adopted_on, code",
+            "SELECT c.code, i.code, l.kind, l.depth, l.hours, l.provision_id FROM course_link l "
+            "JOIN course c ON c.id = l.course_id JOIN instrument i ON i.id = l.instrument_id "
+            "ORDER BY c.code, i.code",
+        ],
+        "gaps": [
+            "SELECT i.code, i.title FROM instrument i WHERE NOT EXISTS (SELECT 1 FROM course_link l "
+            f"JOIN course c ON c.id = l.course_id WHERE l.instrument_id = i.id AND {COVERING} "
+            "AND c.status = 'approved') ORDER BY i.code",
+            "SELECT i.code, p.code, p.number, p.heading FROM provision p "
+            "JOIN instrument i ON i.id = p.instrument_id WHERE NOT EXISTS (SELECT 1 FROM course_link l "
+            "JOIN course c ON c.id = l.course_id WHERE l.provision_id = p.id AND l.kind = 'assesses' "
+            "AND c.status = 'approved') ORDER BY i.code, p.position",
+        ],
+        "plan": [
+            f"SELECT * FROM plan WHERE id = {plan_id}",
+            "SELECT pi.id, pi.term, pi.mandatory, g.key, pi.hours_override, pi.override_reason, c.code, c.title, "
+            "c.status, c.lecture_hours + c.seminar_hours + c.practical_hours, c.self_study_hours, "
+            "c.target_language, c.cefr_level FROM plan_item pi JOIN course c ON c.id = pi.course_id "
+            f"LEFT JOIN elective_group g ON g.id = pi.elective_group_id WHERE pi.plan_id = {plan_id} "
+            "ORDER BY pi.term, c.code, pi.id",
+        ],
     }
 
 
@@ -101,6 +119,7 @@ def raw_query(conn, statements: list[str]) -> Callable[[], bytes]:
         for sql in statements:
             rows.extend(conn.execute(sql).fetchall())
         return dumps(rows)
+
     return run
 
 
@@ -129,6 +148,7 @@ def get(client: TestClient, url: str) -> Callable[[], object]:
         if response.status_code != 200:
             raise RuntimeError(f"GET {url}: {response.status_code} {response.text[:300]}")
         return response
+
     return call
 
 
@@ -136,13 +156,28 @@ def operations(client: TestClient, session: Session, plan_id: int) -> list[Op]:
     plan = plans.get(session, plan_id)
     return [
         Op("course list (limit=50)", get(client, "/api/v1/courses?limit=50"), "list"),
-        Op("course search (q=human rights)", get(client, "/api/v1/courses?q=human%20rights"), "search"),
+        Op(
+            "course search (q=human rights)",
+            get(client, "/api/v1/courses?q=human%20rights"),
+            "search",
+        ),
         Op("course detail (HR-101)", get(client, "/api/v1/courses/HR-101"), "course"),
-        Op("instrument page (ccleo-1979)", get(client, "/api/v1/instruments/ccleo-1979"), "instrument"),
+        Op(
+            "instrument page (ccleo-1979)",
+            get(client, "/api/v1/instruments/ccleo-1979"),
+            "instrument",
+        ),
         Op("coverage matrix (full)", get(client, "/api/v1/coverage"), "coverage", 300, heavy=True),
         Op("gap report", get(client, "/api/v1/coverage/gaps"), "gaps", heavy=True),
-        Op("plan validation, HTTP (60 items)", get(client, f"/api/v1/plans/{plan_id}/validation"), None, 20),
-        Op("plan validation, service call", lambda: plan_workflow.validate(session, plan), None, 20),
+        Op(
+            "plan validation, HTTP (60 items)",
+            get(client, f"/api/v1/plans/{plan_id}/validation"),
+            None,
+            20,
+        ),
+        Op(
+            "plan validation, service call", lambda: plan_workflow.validate(session, plan), None, 20
+        ),
         Op("plan detail (60 items)", get(client, f"/api/v1/plans/{plan_id}"), "plan", 100),
         Op("home page (HTML)", get(client, "/"), None, 100, heavy=True),
     ]
@@ -152,6 +187,7 @@ def session_factory(db: BenchDB) -> Callable[[], Iterator[Session]]:
     def _session() -> Iterator[Session]:
         with Session(db.engine, expire_on_commit=False) as session:
             yield session
+
     return _session
 
 
@@ -162,13 +198,18 @@ def bench_backend(db: BenchDB, repeat: int) -> tuple[list[Row], Stats]:
     for name in ("httpx", "httpx2"):  # keep per-request client logging out of the output
         logging.getLogger(name).setLevel(logging.WARNING)
     with Session(db.engine) as session:  # a read-only machine client, as an LMS would use
-        _, token = accounts.create_client(session, ClientCreate(
-            name="bench-reader", scopes=[Scope.catalog_read, Scope.plans_read]), actor="bench")
+        _, token = accounts.create_client(
+            session,
+            ClientCreate(name="bench-reader", scopes=[Scope.catalog_read, Scope.plans_read]),
+            actor="bench",
+        )
     sql = baselines(db.backend, db.plan_id)
     heavy_repeat = max(5, round(repeat * HEAVY_SHARE))
     rows = []
-    with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client, \
-            Session(db.engine, expire_on_commit=False) as session:
+    with (
+        TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client,
+        Session(db.engine, expire_on_commit=False) as session,
+    ):
         floor = measure(get(client, "/healthz"), repeat)
         for op in operations(client, session, db.plan_id):
             n = heavy_repeat if op.heavy else repeat
@@ -203,20 +244,24 @@ def _ram() -> str:
 
 
 def machine_header(pg: str | None) -> str:
-    libs = ", ".join(f"{p} {version(p)}" for p in ("fastapi", "starlette", "sqlalchemy", "sqlmodel", "psycopg"))
-    return "\n".join([
-        "# Planner benchmarks",
-        "",
-        f"- CPU: {_cpuinfo()}, {os.cpu_count()} logical core(s); RAM: {_ram()}",
-        f"- OS: {platform.platform()}",
-        f"- Python {platform.python_version()} ({platform.python_implementation()}); {libs}",
-        f"- SQLite {sqlite3.sqlite_version}; PostgreSQL server {pg or 'not reachable'}",
-        "- In-process: FastAPI TestClient, one client, sequential calls; 3 warm-up calls then N timed calls each.",
-        "- Baseline: raw SQL on a DB-API connection (sqlite3 / psycopg, no ORM, no HTTP) fetching the rows the "
-        f"response is built from, serialised with {'orjson' if 'orjson' in sys.modules else 'json'}; "
-        "'—' where no plain query gives the result (details at the end).",
-        "- met? compares p95 with the target: yes, 'median only' (median under, p95 over), or no.",
-    ])
+    libs = ", ".join(
+        f"{p} {version(p)}" for p in ("fastapi", "starlette", "sqlalchemy", "sqlmodel", "psycopg")
+    )
+    return "\n".join(
+        [
+            "# Planner benchmarks",
+            "",
+            f"- CPU: {_cpuinfo()}, {os.cpu_count()} logical core(s); RAM: {_ram()}",
+            f"- OS: {platform.platform()}",
+            f"- Python {platform.python_version()} ({platform.python_implementation()}); {libs}",
+            f"- SQLite {sqlite3.sqlite_version}; PostgreSQL server {pg or 'not reachable'}",
+            "- In-process: FastAPI TestClient, one client, sequential calls; 3 warm-up calls then N timed calls each.",
+            "- Baseline: raw SQL on a DB-API connection (sqlite3 / psycopg, no ORM, no HTTP) fetching the rows the "
+            f"response is built from, serialised with {'orjson' if 'orjson' in sys.modules else 'json'}; "
+            "'—' where no plain query gives the result (details at the end).",
+            "- met? compares p95 with the target: yes, 'median only' (median under, p95 over), or no.",
+        ]
+    )
 
 
 def _met(row: Row) -> str:
@@ -241,22 +286,38 @@ def table(db: BenchDB, rows: list[Row], floor: Stats, setup_s: float) -> str:
     for r in rows:
         base = f"{r.base.median:.2f}" if r.base else "—"
         target = f"< {r.op.target_ms:g} ms" if r.op.target_ms else "—"
-        lines.append(f"| {r.op.name} (n={r.stats.n}) | {r.stats.median:.2f} | {r.stats.p95:.2f} | {base} | "
-                     f"{target} | {_met(r)} |")
+        lines.append(
+            f"| {r.op.name} (n={r.stats.n}) | {r.stats.median:.2f} | {r.stats.p95:.2f} | {base} | "
+            f"{target} | {_met(r)} |"
+        )
     listing = rows[0]
-    lines += ["", f"Course list throughput (in-process, sequential): {listing.stats.per_second:.0f} requests/s "
-                  f"(raw SQL baseline: {listing.base.per_second:.0f} queries/s). In-process floor, GET /healthz "
-                  f"(no database): median {floor.median:.2f} ms, p95 {floor.p95:.2f} ms."]
+    lines += [
+        "",
+        f"Course list throughput (in-process, sequential): {listing.stats.per_second:.0f} requests/s "
+        f"(raw SQL baseline: {listing.base.per_second:.0f} queries/s). In-process floor, GET /healthz "
+        f"(no database): median {floor.median:.2f} ms, p95 {floor.p95:.2f} ms.",
+    ]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both",
-                        help="database(s) to benchmark (default: both; PostgreSQL is skipped if unreachable)")
-    parser.add_argument("--repeat", type=int, default=200, metavar="N",
-                        help=f"timed calls per operation, default 200 (heavy ones: {HEAVY_SHARE * 100:.0f}%% of N, "
-                             "at least 5)")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--backend",
+        choices=("sqlite", "postgresql", "both"),
+        default="both",
+        help="database(s) to benchmark (default: both; PostgreSQL is skipped if unreachable)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=200,
+        metavar="N",
+        help=f"timed calls per operation, default 200 (heavy ones: {HEAVY_SHARE * 100:.0f}%% of N, "
+        "at least 5)",
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")

@@ -15,7 +15,11 @@ UNMODELLED = ("search_fts", "search_document")
 def include_object(obj, name, type_, reflected, compare_to):
     if type_ == "table" and name and name.startswith(UNMODELLED):
         return False
-    if type_ == "index" and getattr(obj, "table", None) is not None and obj.table.name.startswith(UNMODELLED):
+    if (
+        type_ == "index"
+        and getattr(obj, "table", None) is not None
+        and obj.table.name.startswith(UNMODELLED)
+    ):
         return False
     return True
 

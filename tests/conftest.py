@@ -13,7 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 # Before the app is imported: the suite never touches the developer's database or secret.
-os.environ["PLANNER_DATABASE_URL"] = f"sqlite:///{tempfile.gettempdir()}/planner-tests-unused-{os.getpid()}.db"
+os.environ["PLANNER_DATABASE_URL"] = (
+    f"sqlite:///{tempfile.gettempdir()}/planner-tests-unused-{os.getpid()}.db"
+)
 os.environ["PLANNER_SECRET_KEY"] = "tests-only-" + uuid.uuid4().hex + uuid.uuid4().hex
 os.environ.pop("PLANNER_ADMIN_PASSWORD", None)
 
@@ -110,10 +112,14 @@ def engine(backend, scratch) -> Iterator[Engine]:
     with Session(eng) as session:
         loader.load(session, ROOT / "curricula")
         for role in Role:
-            accounts.create_user(session, UserCreate(username=role.value, role=role, password=PASSWORD),
-                                 actor="tests")
-        _, token = accounts.create_client(session, ClientCreate(name="test-suite", scopes=list(Scope)),
-                                          actor="tests")
+            accounts.create_user(
+                session,
+                UserCreate(username=role.value, role=role, password=PASSWORD),
+                actor="tests",
+            )
+        _, token = accounts.create_client(
+            session, ClientCreate(name="test-suite", scopes=list(Scope)), actor="tests"
+        )
     TOKENS[backend] = token
     yield eng
     eng.dispose()
@@ -130,7 +136,9 @@ def db(engine) -> Iterator[Session]:
     """A session whose commits are savepoints inside a transaction rolled back after the test."""
     connection = engine.connect()
     outer = connection.begin()
-    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
     yield session
     session.close()
     outer.rollback()
@@ -155,9 +163,12 @@ def app(db):
 @pytest.fixture
 def client(app, backend) -> Iterator[TestClient]:
     """A machine client holding every scope."""
-    with TestClient(app, raise_server_exceptions=False,
-                    headers={"Authorization": f"Bearer {TOKENS[backend]}"}) as c:
-        c.get("/api/v1/plans", params={"limit": 1})  # notes the token's first use, so query counts are steady
+    with TestClient(
+        app, raise_server_exceptions=False, headers={"Authorization": f"Bearer {TOKENS[backend]}"}
+    ) as c:
+        c.get(
+            "/api/v1/plans", params={"limit": 1}
+        )  # notes the token's first use, so query counts are steady
         yield c
 
 

@@ -67,19 +67,34 @@ class PlanClient:
         return response
 
     def add(self, course_code: str, term: int, **extra: Any):
-        return self._keep(self.client.post(f"{self.url}/items", headers={"If-Match": self.etag},
-                                           json={"course_code": course_code, "term": term, **extra}))
+        return self._keep(
+            self.client.post(
+                f"{self.url}/items",
+                headers={"If-Match": self.etag},
+                json={"course_code": course_code, "term": term, **extra},
+            )
+        )
 
     def patch_item(self, item_id: int, **changes: Any):
-        return self._keep(self.client.patch(f"{self.url}/items/{item_id}", headers={"If-Match": self.etag},
-                                            json=changes))
+        return self._keep(
+            self.client.patch(
+                f"{self.url}/items/{item_id}", headers={"If-Match": self.etag}, json=changes
+            )
+        )
 
     def remove(self, item_id: int):
-        return self._keep(self.client.delete(f"{self.url}/items/{item_id}", headers={"If-Match": self.etag}))
+        return self._keep(
+            self.client.delete(f"{self.url}/items/{item_id}", headers={"If-Match": self.etag})
+        )
 
     def act(self, action: str, comment: str = ""):
-        return self._keep(self.client.post(f"{self.url}/transitions", headers={"If-Match": self.etag},
-                                           json={"action": action, "comment": comment}))
+        return self._keep(
+            self.client.post(
+                f"{self.url}/transitions",
+                headers={"If-Match": self.etag},
+                json={"action": action, "comment": comment},
+            )
+        )
 
     def read(self) -> dict[str, Any]:
         response = self._keep(self.client.get(self.url))
@@ -99,7 +114,10 @@ def csrf_from(html: str) -> str:
 
 def sign_in(client: TestClient, username: str, password: str) -> None:
     token = csrf_from(client.get("/login").text)
-    response = client.post("/login", data={"username": username, "password": password, "csrftoken": token},
-                           follow_redirects=False)
+    response = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrftoken": token},
+        follow_redirects=False,
+    )
     assert response.status_code == 303, response.text
     client.headers["X-CSRF-Token"] = token

@@ -7,8 +7,13 @@ from app.cli import main, migrate
 
 
 def run(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True, text=True,
-                          env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
 
 
 def test_load_reports_problems_and_exits_non_zero(tmp_path, monkeypatch):

@@ -39,9 +39,21 @@ SEED = {
     "untoc-2000": date(2000, 11, 15),
     "cis-economic-crime-1996": date(1996, 4, 12),
 }
-CORE = ["udhr-1948", "iccpr-1966", "cat-1984", "bpuff-1990", "body-of-principles-1988", "ecpe-2001",
-        "uncac-2003", "budapest-2001", "untoc-trafficking-2000", "untoc-smuggling-2000",
-        "untoc-firearms-2001", "single-protocol-1972", "cppnm-1979"]
+CORE = [
+    "udhr-1948",
+    "iccpr-1966",
+    "cat-1984",
+    "bpuff-1990",
+    "body-of-principles-1988",
+    "ecpe-2001",
+    "uncac-2003",
+    "budapest-2001",
+    "untoc-trafficking-2000",
+    "untoc-smuggling-2000",
+    "untoc-firearms-2001",
+    "single-protocol-1972",
+    "cppnm-1979",
+]
 
 
 def test_registry_holds_the_seed_and_core_instruments(instruments):
@@ -60,7 +72,13 @@ def test_paper_wording_is_kept_as_alias(instruments):
 
 
 def test_treaties_have_entry_into_force_after_adoption(instruments):
-    for code in ("single-convention-1961", "drug-trafficking-1988", "untoc-2000", "cat-1984", "iccpr-1966"):
+    for code in (
+        "single-convention-1961",
+        "drug-trafficking-1988",
+        "untoc-2000",
+        "cat-1984",
+        "iccpr-1966",
+    ):
         i = instruments[code]
         assert i.entry_into_force_on and i.entry_into_force_on > i.adopted_on, code
 
@@ -73,14 +91,27 @@ def test_relations(instruments):
 
 
 def test_article_level_provisions(instruments):
-    assert [p.key for p in instruments["ccleo-1979"].provisions] == [f"art-{n}" for n in range(1, 9)]
-    for code in ("single-convention-1961", "psychotropic-1971", "drug-trafficking-1988", "untoc-2000",
-                 "cat-1984", "iccpr-1966"):
+    assert [p.key for p in instruments["ccleo-1979"].provisions] == [
+        f"art-{n}" for n in range(1, 9)
+    ]
+    for code in (
+        "single-convention-1961",
+        "psychotropic-1971",
+        "drug-trafficking-1988",
+        "untoc-2000",
+        "cat-1984",
+        "iccpr-1966",
+    ):
         assert len(instruments[code].provisions) >= 3, code
 
 
 def test_uzbekistan_participation_is_recorded(instruments):
-    for code in ("single-convention-1961", "psychotropic-1971", "drug-trafficking-1988", "untoc-2000"):
+    for code in (
+        "single-convention-1961",
+        "psychotropic-1971",
+        "drug-trafficking-1988",
+        "untoc-2000",
+    ):
         assert any(p.country == "UZ" for p in instruments[code].participation), code
 
 
@@ -89,10 +120,17 @@ def test_catalogue_spans_the_core_domains(bundle):
     per_domain = Counter(c.domain.value for c in bundle.courses)
     for domain in ("human_rights", "foreign_languages", "transnational_crime"):
         assert per_domain[domain] >= 8, per_domain
-    assert all(c.outcomes and c.links or c.domain.value == "foreign_languages" for c in bundle.courses)
+    assert all(
+        c.outcomes and c.links or c.domain.value == "foreign_languages" for c in bundle.courses
+    )
 
 
 def test_code_of_conduct_is_assessed_article_by_article(bundle):
-    assessed = {lk.target for c in bundle.courses if c.status.value == "approved"
-                for lk in c.links if lk.kind.value == "assesses"}
+    assessed = {
+        lk.target
+        for c in bundle.courses
+        if c.status.value == "approved"
+        for lk in c.links
+        if lk.kind.value == "assesses"
+    }
     assert {f"ccleo-1979/art-{n}" for n in range(1, 9)} <= assessed

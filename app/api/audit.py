@@ -22,11 +22,14 @@ class AuditPage(BaseModel):
     offset: int
 
 
-@router.get("", response_model=AuditPage, responses={401: {"description": "Not signed in"},
-                                                      403: {"description": "Not allowed"}})
+@router.get(
+    "",
+    response_model=AuditPage,
+    responses={401: {"description": "Not signed in"}, 403: {"description": "Not allowed"}},
+)
 def list_audit_events(
-    session: SessionDep,
     principal: CanReadAudit,
+    session: SessionDep,
     entity: Annotated[str | None, Query(max_length=32)] = None,
     key: Annotated[str | None, Query(max_length=200)] = None,
     actor: Annotated[str | None, Query(max_length=120)] = None,
@@ -36,7 +39,20 @@ def list_audit_events(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> AuditPage:
-    rows, total = audit.search(session, entity=entity, key=key, actor=actor, action=action, since=since,
-                               until=until, limit=limit, offset=offset)
-    return AuditPage(items=[AuditRead.model_validate(r, from_attributes=True) for r in rows],
-                     total=total, limit=limit, offset=offset)
+    rows, total = audit.search(
+        session,
+        entity=entity,
+        key=key,
+        actor=actor,
+        action=action,
+        since=since,
+        until=until,
+        limit=limit,
+        offset=offset,
+    )
+    return AuditPage(
+        items=[AuditRead.model_validate(r, from_attributes=True) for r in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )

@@ -32,8 +32,8 @@ PROBLEMS = {
 
 @router.get("", response_model=CoursePage)
 def list_courses(
-    session: SessionDep,
     principal: CatalogRead,
+    session: SessionDep,
     domain: Domain | None = None,
     level: Level | None = None,
     status: CourseStatus | None = None,
@@ -43,15 +43,33 @@ def list_courses(
     offset: Offset = 0,
 ) -> CoursePage:
     rows, total = courses.list_courses(
-        session, domain=domain, level=level, status=status, instrument=instrument, q=q,
-        limit=limit, offset=offset, public_only=not principal.sees_all_courses,
+        session,
+        domain=domain,
+        level=level,
+        status=status,
+        instrument=instrument,
+        q=q,
+        limit=limit,
+        offset=offset,
+        public_only=not principal.sees_all_courses,
     )
-    return CoursePage(items=[courses.summary(c) for c in rows], total=total, limit=limit, offset=offset)
+    return CoursePage(
+        items=[courses.summary(c) for c in rows], total=total, limit=limit, offset=offset
+    )
 
 
-@router.post("", response_model=CourseRead, status_code=status.HTTP_201_CREATED,
-             responses={k: PROBLEMS[k] for k in (400, 409, 422)})
-def create_course(session: SessionDep, data: CourseCreate, response: Response, principal: CatalogWrite) -> CourseRead:
+@router.post(
+    "",
+    response_model=CourseRead,
+    status_code=status.HTTP_201_CREATED,
+    responses={k: PROBLEMS[k] for k in (400, 409, 422)},
+)
+def create_course(
+    principal: CatalogWrite,
+    session: SessionDep,
+    data: CourseCreate,
+    response: Response,
+) -> CourseRead:
     course = courses.create(session, data, actor=principal.actor)
     set_etag(response, course.version)
     response.headers["Location"] = f"/api/v1/courses/{course.code}"
@@ -59,46 +77,80 @@ def create_course(session: SessionDep, data: CourseCreate, response: Response, p
 
 
 @router.get("/{code}", response_model=CourseRead, responses={404: PROBLEMS[404]})
-def get_course(session: SessionDep, course: CourseDep, response: Response, principal: CatalogRead) -> CourseRead:
+def get_course(
+    principal: CatalogRead,
+    session: SessionDep,
+    course: CourseDep,
+    response: Response,
+) -> CourseRead:
     courses.ensure_visible(course, public_only=not principal.sees_all_courses)
     set_etag(response, course.version)
     return courses.detail(session, course)
 
 
-@router.patch("/{code}", response_model=CourseRead,
-              responses={k: PROBLEMS[k] for k in (400, 404, 412, 422, 428)})
+@router.patch(
+    "/{code}",
+    response_model=CourseRead,
+    responses={k: PROBLEMS[k] for k in (400, 404, 412, 422, 428)},
+)
 def update_course(
-    session: SessionDep, course: CourseDep, data: CourseUpdate, expected: ExpectedVersion,
-    response: Response, principal: CatalogWrite,
+    principal: CatalogWrite,
+    session: SessionDep,
+    course: CourseDep,
+    data: CourseUpdate,
+    expected: ExpectedVersion,
+    response: Response,
 ) -> CourseRead:
     course = courses.update_course(session, course, data, expected=expected, actor=principal.actor)
     set_etag(response, course.version)
     return courses.detail(session, course)
 
 
-@router.delete("/{code}", status_code=status.HTTP_204_NO_CONTENT,
-               responses={k: PROBLEMS[k] for k in (404, 409, 412, 428)})
-def delete_course(session: SessionDep, course: CourseDep, expected: ExpectedVersion, principal: CatalogWrite) -> Response:
+@router.delete(
+    "/{code}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={k: PROBLEMS[k] for k in (404, 409, 412, 428)},
+)
+def delete_course(
+    principal: CatalogWrite,
+    session: SessionDep,
+    course: CourseDep,
+    expected: ExpectedVersion,
+) -> Response:
     courses.delete_course(session, course, expected=expected, actor=principal.actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{code}/links", response_model=LinkRead, status_code=status.HTTP_201_CREATED,
-             responses={k: PROBLEMS[k] for k in (400, 404, 409, 412, 422, 428)})
+@router.post(
+    "/{code}/links",
+    response_model=LinkRead,
+    status_code=status.HTTP_201_CREATED,
+    responses={k: PROBLEMS[k] for k in (400, 404, 409, 412, 422, 428)},
+)
 def add_course_link(
-    session: SessionDep, course: CourseDep, data: LinkIn, expected: ExpectedVersion,
-    response: Response, principal: CatalogWrite,
+    principal: CatalogWrite,
+    session: SessionDep,
+    course: CourseDep,
+    data: LinkIn,
+    expected: ExpectedVersion,
+    response: Response,
 ) -> LinkRead:
     link = courses.add_link(session, course, data, expected=expected, actor=principal.actor)
     set_etag(response, course.version)
     return link
 
 
-@router.delete("/{code}/links/{link_id}", status_code=status.HTTP_204_NO_CONTENT,
-               responses={k: PROBLEMS[k] for k in (404, 412, 428)})
+@router.delete(
+    "/{code}/links/{link_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={k: PROBLEMS[k] for k in (404, 412, 428)},
+)
 def delete_course_link(
-    session: SessionDep, course: CourseDep, link_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
-    expected: ExpectedVersion, principal: CatalogWrite,
+    principal: CatalogWrite,
+    session: SessionDep,
+    course: CourseDep,
+    link_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    expected: ExpectedVersion,
 ) -> Response:
     courses.delete_link(session, course, link_id, expected=expected, actor=principal.actor)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -15,20 +15,31 @@ router = APIRouter(prefix="/api/v1/coverage", tags=["coverage"])
 
 @router.get("", response_model=CoverageMatrix)
 def coverage_matrix(
-    session: SessionDep,
     principal: CatalogRead,
+    session: SessionDep,
     domain: Domain | None = None,
     theme: Theme | None = None,
     status: CourseStatus | None = None,
 ) -> CoverageMatrix:
-    return coverage.matrix(session, domain=domain, theme=theme, status=status,
-                           public_only=not principal.sees_all_courses)
+    return coverage.matrix(
+        session,
+        domain=domain,
+        theme=theme,
+        status=status,
+        public_only=not principal.sees_all_courses,
+    )
 
 
 @router.get("/gaps", response_model=GapReport)
 def coverage_gaps(
-    session: SessionDep,
     principal: CatalogRead,
-    party: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$", description="Only instruments this state (ISO 3166-1 alpha-2) takes part in")] = None,
+    session: SessionDep,
+    party: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[A-Za-z]{2}$",
+            description="Only instruments this state (ISO 3166-1 alpha-2) takes part in",
+        ),
+    ] = None,
 ) -> GapReport:
     return coverage.gaps(session, party=party, public_only=not principal.sees_all_courses)

@@ -42,7 +42,10 @@ def expected_version(if_match: str | None) -> int | None:
 
 IfMatch = Annotated[
     str | None,
-    Header(alias="If-Match", description="ETag of the version you edit (`*` to overwrite whatever is there)"),
+    Header(
+        alias="If-Match",
+        description="ETag of the version you edit (`*` to overwrite whatever is there)",
+    ),
 ]
 
 

@@ -82,7 +82,10 @@ class LoginFailure(SQLModel, table=True):
 
 # ---- API schemas -------------------------------------------------------------------------
 
-Username = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9][a-z0-9._-]{1,63}$")]
+Username = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9][a-z0-9._-]{1,63}$"),
+]
 Password = Annotated[str, StringConstraints(min_length=10, max_length=256)]
 
 
@@ -107,7 +110,10 @@ class UserRead(BaseModel):
 class ClientCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._-]{1,119}$")]
+    name: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._-]{1,119}$"),
+    ]
     scopes: Annotated[list[Scope], PField(min_length=1)]
     expires_in_days: Annotated[int, PField(ge=1, le=3650)] | None = None
 

@@ -9,7 +9,15 @@ from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Text,
 from sqlmodel import Field, SQLModel
 
 from app.models.common import (
-    Bloom, Cefr, CourseStatus, Depth, Domain, Level, LinkKind, UtcDateTime, utcnow,
+    Bloom,
+    Cefr,
+    CourseStatus,
+    Depth,
+    Domain,
+    Level,
+    LinkKind,
+    UtcDateTime,
+    utcnow,
 )
 
 COURSE_CODE = r"^[A-Z]{2,4}-[0-9]{3}[A-Z]?$"
@@ -33,7 +41,9 @@ class Course(SQLModel, table=True):
     domain: Domain = Field(sa_type=String(32), index=True)
     level: Level = Field(sa_type=String(16), index=True)
     status: CourseStatus = Field(default=CourseStatus.draft, sa_type=String(16), index=True)
-    restricted: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, default=False))
+    restricted: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, default=False)
+    )
     description: str = Field(default="", sa_type=Text)
     lecture_hours: int = 0
     seminar_hours: int = 0

@@ -1,7 +1,7 @@
 """The shape of the shipped YAML data files (curricula/), validated before anything is written."""
 
-import re
 import datetime as dt
+import re
 from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, model_validator
@@ -50,7 +50,9 @@ class InstrumentIn(BaseModel):
 
     code: Annotated[str, StringConstraints(pattern=INSTRUMENT_CODE, max_length=64)]
     title: Name
-    short_title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    short_title: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)
+    ]
     aliases: list[Name] = []
     kind: InstrumentKind
     body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -68,7 +70,11 @@ class InstrumentIn(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if self.adopted_on and self.entry_into_force_on and self.entry_into_force_on < self.adopted_on:
+        if (
+            self.adopted_on
+            and self.entry_into_force_on
+            and self.entry_into_force_on < self.adopted_on
+        ):
             raise ValueError("entry_into_force_on is before adopted_on")
         keys = [p.key for p in self.provisions]
         dupes = sorted({k for k in keys if keys.count(k) > 1})
@@ -101,7 +107,9 @@ class PlanItemIn(BaseModel):
     mandatory: bool = True
     elective_group: str | None = None
     hours: Annotated[int, Field(ge=0, le=2000)] | None = None
-    hours_reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    hours_reason: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None
+    ) = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -123,9 +131,13 @@ class PlanIn(PlanCreate):
         groups = {g.key for g in self.elective_groups or []}
         for n, item in enumerate(self.items):
             if item.term > self.terms:
-                raise ValueError(f"items[{n}] ({item.course}) sits in term {item.term} of {self.terms}")
+                raise ValueError(
+                    f"items[{n}] ({item.course}) sits in term {item.term} of {self.terms}"
+                )
             if item.elective_group is not None and item.elective_group not in groups:
-                raise ValueError(f"items[{n}] ({item.course}) names unknown elective group {item.elective_group!r}")
+                raise ValueError(
+                    f"items[{n}] ({item.course}) names unknown elective group {item.elective_group!r}"
+                )
         return self
 
 

@@ -42,9 +42,7 @@ class InstrumentTheme(SQLModel, table=True):
     __tablename__ = "instrument_theme"
 
     instrument_id: int = Field(
-        sa_column=Column(
-            Integer, ForeignKey("instrument.id", ondelete="CASCADE"), primary_key=True
-        )
+        sa_column=Column(Integer, ForeignKey("instrument.id", ondelete="CASCADE"), primary_key=True)
     )
     theme: str = Field(sa_type=String(40), primary_key=True, index=True)
 

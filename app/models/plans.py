@@ -55,7 +55,9 @@ class Plan(SQLModel, table=True):
     status: PlanStatus = Field(default=PlanStatus.draft, sa_type=String(16), index=True)
     previous_version_id: int | None = Field(
         default=None,
-        sa_column=Column(Integer, ForeignKey("plan.id", ondelete="SET NULL"), nullable=True, index=True),
+        sa_column=Column(
+            Integer, ForeignKey("plan.id", ondelete="SET NULL"), nullable=True, index=True
+        ),
     )
     effective_from: dt.date | None = None
     revision: int = Field(default=1)
@@ -70,9 +72,13 @@ class PlanRequiredInstrument(SQLModel, table=True):
     __tablename__ = "plan_required_instrument"
 
     plan_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("plan.id", ondelete="CASCADE"), primary_key=True))
+        sa_column=Column(Integer, ForeignKey("plan.id", ondelete="CASCADE"), primary_key=True)
+    )
     instrument_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("instrument.id", ondelete="RESTRICT"), primary_key=True, index=True))
+        sa_column=Column(
+            Integer, ForeignKey("instrument.id", ondelete="RESTRICT"), primary_key=True, index=True
+        )
+    )
 
 
 class ElectiveGroup(SQLModel, table=True):
@@ -81,7 +87,10 @@ class ElectiveGroup(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("plan.id", ondelete="CASCADE"), nullable=False, index=True))
+        sa_column=Column(
+            Integer, ForeignKey("plan.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
     key: str = Field(sa_type=String(64))
     name: str = Field(sa_type=String(200))
     choose: int = 1
@@ -92,14 +101,22 @@ class PlanItem(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("plan.id", ondelete="CASCADE"), nullable=False, index=True))
+        sa_column=Column(
+            Integer, ForeignKey("plan.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
     course_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("course.id", ondelete="RESTRICT"), nullable=False, index=True))
+        sa_column=Column(
+            Integer, ForeignKey("course.id", ondelete="RESTRICT"), nullable=False, index=True
+        )
+    )
     term: int
     mandatory: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, default=True))
     elective_group_id: int | None = Field(
         default=None,
-        sa_column=Column(Integer, ForeignKey("elective_group.id", ondelete="SET NULL"), nullable=True, index=True),
+        sa_column=Column(
+            Integer, ForeignKey("elective_group.id", ondelete="SET NULL"), nullable=True, index=True
+        ),
     )
     hours_override: int | None = None
     override_reason: str | None = Field(default=None, sa_type=String(500))
@@ -110,7 +127,10 @@ class PlanTransition(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("plan.id", ondelete="CASCADE"), nullable=False, index=True))
+        sa_column=Column(
+            Integer, ForeignKey("plan.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
     action: str = Field(sa_type=String(16))
     from_status: str = Field(sa_type=String(16))
     to_status: str = Field(sa_type=String(16))
@@ -154,7 +174,10 @@ class GroupIn(BaseModel):
 class _PlanFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300)] | None = None
+    name: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300)]
+        | None
+    ) = None
     description: Annotated[str, StringConstraints(max_length=10000)] | None = None
     audience: Level | None = None
     academic_year: AcademicYear | None = None
@@ -163,7 +186,10 @@ class _PlanFields(BaseModel):
     term_budgets: dict[Term, Budget] | None = None
     total_hour_budget: Annotated[int, PField(ge=1, le=100_000)] | None = None
     language_target: LanguageTarget | None = None
-    required_instruments: Annotated[list[Annotated[str, StringConstraints(max_length=64)]], PField(max_length=200)] | None = None
+    required_instruments: (
+        Annotated[list[Annotated[str, StringConstraints(max_length=64)]], PField(max_length=200)]
+        | None
+    ) = None
     elective_groups: Annotated[list[GroupIn], PField(max_length=50)] | None = None
     effective_from: dt.date | None = None
 
@@ -174,12 +200,16 @@ class _PlanFields(BaseModel):
         if self.terms is not None and self.term_budgets:
             beyond = sorted(t for t in self.term_budgets if t > self.terms)
             if beyond:
-                raise ValueError(f"term_budgets names term(s) beyond the plan's {self.terms}: {beyond}")
+                raise ValueError(
+                    f"term_budgets names term(s) beyond the plan's {self.terms}: {beyond}"
+                )
         if self.elective_groups:
             keys = [g.key for g in self.elective_groups]
             if len(set(keys)) != len(keys):
                 raise ValueError("elective group keys must be unique")
-        if self.required_instruments and len(set(self.required_instruments)) != len(self.required_instruments):
+        if self.required_instruments and len(set(self.required_instruments)) != len(
+            self.required_instruments
+        ):
             raise ValueError("an instrument is required twice")
         return self
 
@@ -205,7 +235,9 @@ class ItemIn(BaseModel):
     mandatory: bool = True
     elective_group: GroupKey | None = None
     hours_override: Annotated[int, PField(ge=0, le=2000)] | None = None
-    override_reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    override_reason: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None
+    ) = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -223,7 +255,9 @@ class ItemUpdate(BaseModel):
     mandatory: bool | None = None
     elective_group: GroupKey | None = None
     hours_override: Annotated[int, PField(ge=0, le=2000)] | None = None
-    override_reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    override_reason: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None
+    ) = None
 
 
 class ItemRead(BaseModel):
@@ -366,4 +400,3 @@ class PlanDiff(BaseModel):
     moved: list[MovedCourse]
     hours_changed: list[HoursChange]
     coverage_changed: list[CoverageChange]
-

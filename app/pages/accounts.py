@@ -35,7 +35,8 @@ def login_form(request: Request, next: str = "/"):
 
 @router.post("/login", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
 def login(
-    request: Request, session: SessionDep,
+    request: Request,
+    session: SessionDep,
     username: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
@@ -44,8 +45,13 @@ def login(
     try:
         user = accounts.authenticate(session, username, password, _client_address(request))
     except accounts.TooManyAttempts as exc:
-        return render(request, "login.html", {**ctx, "errors": {"__all__": exc.detail}}, status=429,
-                      headers={"Retry-After": str(exc.retry_after)})
+        return render(
+            request,
+            "login.html",
+            {**ctx, "errors": {"__all__": exc.detail}},
+            status=429,
+            headers={"Retry-After": str(exc.retry_after)},
+        )
     except accounts.LoginFailed as exc:
         return render(request, "login.html", {**ctx, "errors": {"__all__": exc.detail}}, status=400)
     _start_session(request, user)
@@ -74,19 +80,29 @@ def password_form(request: Request, principal: SignedIn):
 
 @router.post("/account/password", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
 def change_password(
-    request: Request, session: SessionDep, principal: SignedIn,
+    request: Request,
+    session: SessionDep,
+    principal: SignedIn,
     current_password: Annotated[str, Form(max_length=1000)] = "",
     new_password: Annotated[str, Form(max_length=1000)] = "",
     confirm_password: Annotated[str, Form(max_length=1000)] = "",
 ):
     if new_password != confirm_password:
-        return render(request, "password.html", {"errors": {"confirm_password": "does not match"}, "done": False},
-                      status=422)
+        return render(
+            request,
+            "password.html",
+            {"errors": {"confirm_password": "does not match"}, "done": False},
+            status=422,
+        )
     user = accounts.get_user(session, principal.name)
     try:
-        accounts.change_password(session, user, current_password, new_password, actor=principal.actor)
+        accounts.change_password(
+            session, user, current_password, new_password, actor=principal.actor
+        )
     except PlannerError as exc:
-        return render(request, "password.html", {"errors": field_errors(exc), "done": False}, status=422)
+        return render(
+            request, "password.html", {"errors": field_errors(exc), "done": False}, status=422
+        )
     _start_session(request, user)  # keep this session; others die with the old password
     return render(request, "password.html", {"errors": {}, "done": True})
 
@@ -100,7 +116,8 @@ def setup_form(request: Request, session: SessionDep, token: str = ""):
 
 @router.post("/setup", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
 def setup(
-    request: Request, session: SessionDep,
+    request: Request,
+    session: SessionDep,
     token: Annotated[str, Form(max_length=200)] = "",
     username: Annotated[str, Form(max_length=200)] = "",
     display_name: Annotated[str, Form(max_length=200)] = "",
@@ -112,7 +129,9 @@ def setup(
     if password != confirm_password:
         errors["confirm_password"] = "does not match"
     if errors:
-        return render(request, "setup.html", {"token": token, "errors": errors, "values": values}, status=422)
+        return render(
+            request, "setup.html", {"token": token, "errors": errors, "values": values}, status=422
+        )
     try:
         user = accounts.use_setup_token(session, token, data)
     except NotFound as exc:

@@ -16,7 +16,11 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, session: SessionDep, principal: CatalogRead):
+def home(
+    principal: CatalogRead,
+    request: Request,
+    session: SessionDep,
+):
     counts = {
         "instruments": session.exec(select(func.count()).select_from(Instrument)).one(),
         "provisions": session.exec(select(func.count()).select_from(Provision)).one(),

@@ -14,8 +14,13 @@ templates.env.globals["settings"] = get_settings
 templates.env.globals["csrf_token"] = csrf_token
 
 
-def render(request: Request, name: str, context: dict | None = None, status: int = 200,
-           headers: dict[str, str] | None = None) -> Response:
+def render(
+    request: Request,
+    name: str,
+    context: dict | None = None,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
     ctx = {"principal": getattr(request.state, "principal", None), **(context or {})}
     response = templates.TemplateResponse(request, name, ctx, status_code=status, headers=headers)
     response.headers["Vary"] = "HX-Request"
@@ -24,4 +29,6 @@ def render(request: Request, name: str, context: dict | None = None, status: int
 
 
 def render_error(request: Request, *, status: int, title: str, detail: str) -> Response:
-    return render(request, "error.html", {"title": title, "detail": detail, "status": status}, status=status)
+    return render(
+        request, "error.html", {"title": title, "detail": detail, "status": status}, status=status
+    )

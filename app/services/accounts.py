@@ -12,7 +12,15 @@ from sqlmodel import Session, col, select
 
 from app.config import get_settings
 from app.errors import Conflict, Invalid, NotFound, PlannerError, field_error
-from app.models.accounts import ApiClient, ClientCreate, LoginFailure, Role, SetupToken, User, UserCreate
+from app.models.accounts import (
+    ApiClient,
+    ClientCreate,
+    LoginFailure,
+    Role,
+    SetupToken,
+    User,
+    UserCreate,
+)
 from app.models.common import aware, utcnow
 from app.services import audit
 
@@ -44,13 +52,25 @@ def digest(token: str) -> str:
 def create_user(session: Session, data: UserCreate, *, actor: str) -> User:
     """A new staff account; usernames are unique, case-insensitively."""
     if session.exec(select(User.id).where(User.username == data.username)).first() is not None:
-        raise Conflict(f"User {data.username!r} exists.", errors=[field_error(["username"], "already in use")])
-    user = User(username=data.username, display_name=data.display_name, role=data.role,
-                password_hash=hasher.hash(data.password))
+        raise Conflict(
+            f"User {data.username!r} exists.", errors=[field_error(["username"], "already in use")]
+        )
+    user = User(
+        username=data.username,
+        display_name=data.display_name,
+        role=data.role,
+        password_hash=hasher.hash(data.password),
+    )
     session.add(user)
     session.flush()
-    audit.record(session, actor=actor, action="create", entity="user", key=user.username,
-                 after={"role": user.role, "display_name": user.display_name})
+    audit.record(
+        session,
+        actor=actor,
+        action="create",
+        entity="user",
+        key=user.username,
+        after={"role": user.role, "display_name": user.display_name},
+    )
     session.commit()
     return user
 
@@ -67,28 +87,49 @@ def set_active(session: Session, user: User, active: bool, *, actor: str) -> Non
     before = user.active
     user.active = active
     session.add(user)
-    audit.record(session, actor=actor, action="update", entity="user", key=user.username,
-                 before={"active": before}, after={"active": active})
+    audit.record(
+        session,
+        actor=actor,
+        action="update",
+        entity="user",
+        key=user.username,
+        before={"active": before},
+        after={"active": active},
+    )
     session.commit()
 
 
 def change_password(session: Session, user: User, current: str, new: str, *, actor: str) -> None:
     """A new password, given the current one."""
     if not hasher.verify(current, user.password_hash):
-        raise Invalid("The current password is wrong.", errors=[field_error(["current_password"], "wrong password")])
+        raise Invalid(
+            "The current password is wrong.",
+            errors=[field_error(["current_password"], "wrong password")],
+        )
     if len(new) < 10:
-        raise Invalid("Too short.", errors=[field_error(["new_password"], "at least 10 characters")])
+        raise Invalid(
+            "Too short.", errors=[field_error(["new_password"], "at least 10 characters")]
+        )
     user.password_hash = hasher.hash(new)
     user.password_changed_at = utcnow()
     session.add(user)
-    audit.record(session, actor=actor, action="update", entity="user", key=user.username,
-                 after={"password": "changed"})
+    audit.record(
+        session,
+        actor=actor,
+        action="update",
+        entity="user",
+        key=user.username,
+        after={"password": "changed"},
+    )
     session.commit()
 
 
 def _recent_failures(session: Session, column, value: str, since) -> tuple[int, object]:
-    return session.exec(select(func.count(), func.min(LoginFailure.at))
-                        .where(column == value, col(LoginFailure.at) >= since)).one()
+    return session.exec(
+        select(func.count(), func.min(LoginFailure.at)).where(
+            column == value, col(LoginFailure.at) >= since
+        )
+    ).one()
 
 
 def check_throttle(session: Session, username: str, address: str) -> None:
@@ -96,11 +137,20 @@ def check_throttle(session: Session, username: str, address: str) -> None:
     s = get_settings()
     now = utcnow()
     since = now - timedelta(seconds=s.login_window_seconds)
-    for column, value, limit in ((LoginFailure.username, username, s.login_max_failures_per_account),
-                                 (LoginFailure.address, address, s.login_max_failures_per_address)):
+    for column, value, limit in (
+        (LoginFailure.username, username, s.login_max_failures_per_account),
+        (LoginFailure.address, address, s.login_max_failures_per_address),
+    ):
         count, oldest = _recent_failures(session, column, value, since)
         if count >= limit:
-            retry = int((aware(oldest) + timedelta(seconds=s.login_window_seconds) - now).total_seconds()) + 1
+            retry = (
+                int(
+                    (
+                        aware(oldest) + timedelta(seconds=s.login_window_seconds) - now
+                    ).total_seconds()
+                )
+                + 1
+            )
             raise TooManyAttempts(max(retry, 1))
 
 
@@ -134,9 +184,16 @@ def ensure_first_admin(session: Session) -> str | None:
         return None
     s = get_settings()
     if s.admin_password:
-        create_user(session, UserCreate(username=s.admin_username, role=Role.admin,
-                                        password=s.admin_password.get_secret_value(),
-                                        display_name="Administrator"), actor="setup")
+        create_user(
+            session,
+            UserCreate(
+                username=s.admin_username,
+                role=Role.admin,
+                password=s.admin_password.get_secret_value(),
+                display_name="Administrator",
+            ),
+            actor="setup",
+        )
         return None
     token = secrets.token_urlsafe(32)
     session.add(SetupToken(token_hash=digest(token), expires_at=utcnow() + timedelta(hours=24)))
@@ -161,17 +218,34 @@ def use_setup_token(session: Session, token: str, data: UserCreate) -> User:
 def create_client(session: Session, data: ClientCreate, *, actor: str) -> tuple[ApiClient, str]:
     """A scoped bearer token; only its hash is kept, the token is shown once."""
     if session.exec(select(ApiClient.id).where(ApiClient.name == data.name)).first() is not None:
-        raise Conflict(f"A client named {data.name!r} exists.", errors=[field_error(["name"], "already in use")])
+        raise Conflict(
+            f"A client named {data.name!r} exists.",
+            errors=[field_error(["name"], "already in use")],
+        )
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     client = ApiClient(
-        name=data.name, token_prefix=token[:12], token_hash=digest(token),
-        scopes=sorted({s.value for s in data.scopes}), created_by=actor,
-        expires_at=utcnow() + timedelta(days=data.expires_in_days) if data.expires_in_days else None,
+        name=data.name,
+        token_prefix=token[:12],
+        token_hash=digest(token),
+        scopes=sorted({s.value for s in data.scopes}),
+        created_by=actor,
+        expires_at=utcnow() + timedelta(days=data.expires_in_days)
+        if data.expires_in_days
+        else None,
     )
     session.add(client)
     session.flush()
-    audit.record(session, actor=actor, action="create", entity="client", key=client.name,
-                 after={"scopes": client.scopes, "expires_at": client.expires_at.isoformat() if client.expires_at else None})
+    audit.record(
+        session,
+        actor=actor,
+        action="create",
+        entity="client",
+        key=client.name,
+        after={
+            "scopes": client.scopes,
+            "expires_at": client.expires_at.isoformat() if client.expires_at else None,
+        },
+    )
     session.commit()
     return client, token
 
@@ -179,7 +253,11 @@ def create_client(session: Session, data: ClientCreate, *, actor: str) -> tuple[
 def resolve_token(session: Session, token: str) -> ApiClient | None:
     """The live client holding this token (not revoked, not expired), its last use noted."""
     row = session.exec(select(ApiClient).where(ApiClient.token_hash == digest(token))).first()
-    if row is None or not hmac.compare_digest(row.token_hash, digest(token)) or row.revoked_at is not None:
+    if (
+        row is None
+        or not hmac.compare_digest(row.token_hash, digest(token))
+        or row.revoked_at is not None
+    ):
         return None
     now = utcnow()
     if row.expires_at is not None and aware(row.expires_at) <= now:

@@ -47,14 +47,25 @@ def history(session: Session, *, entity: str, key: str, limit: int = 50) -> list
 
 
 def search(
-    session: Session, *, entity: str | None = None, key: str | None = None, actor: str | None = None,
-    action: str | None = None, since: datetime | None = None, until: datetime | None = None,
-    limit: int = 50, offset: int = 0,
+    session: Session,
+    *,
+    entity: str | None = None,
+    key: str | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
 ) -> tuple[list[AuditEvent], int]:
     """Events matching every filter given, newest first."""
     stmt = select(AuditEvent)
-    for column, value in ((AuditEvent.entity, entity), (AuditEvent.entity_key, key), (AuditEvent.actor, actor),
-                          (AuditEvent.action, action)):
+    for column, value in (
+        (AuditEvent.entity, entity),
+        (AuditEvent.entity_key, key),
+        (AuditEvent.actor, actor),
+        (AuditEvent.action, action),
+    ):
         if value:
             stmt = stmt.where(column == value)
     if since:

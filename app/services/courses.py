@@ -27,14 +27,29 @@ from app.models.instruments import Instrument, Provision
 from app.services import audit, search
 
 SCALAR_FIELDS = (
-    "title", "domain", "level", "status", "restricted", "description", "credits",
-    "language_of_instruction", "target_language", "cefr_level", "topics", "assessment",
+    "title",
+    "domain",
+    "level",
+    "status",
+    "restricted",
+    "description",
+    "credits",
+    "language_of_instruction",
+    "target_language",
+    "cefr_level",
+    "topics",
+    "assessment",
     "references",
 )
 # An explicit null resets these fields to their empty value.
 NULL_MEANS: dict[str, Any] = {
-    "restricted": False, "description": "", "credits": 0, "language_of_instruction": "uz",
-    "topics": [], "assessment": "", "references": [],
+    "restricted": False,
+    "description": "",
+    "credits": 0,
+    "language_of_instruction": "uz",
+    "topics": [],
+    "assessment": "",
+    "references": [],
 }
 
 
@@ -53,10 +68,17 @@ def hours_of(course: Course) -> HoursRead:
 
 def summary(course: Course) -> CourseSummary:
     return CourseSummary(
-        code=course.code, title=course.title, domain=course.domain, level=course.level,
-        status=course.status, restricted=course.restricted, hours=hours_of(course),
-        credits=course.credits, language_of_instruction=course.language_of_instruction,
-        target_language=course.target_language, cefr_level=course.cefr_level,
+        code=course.code,
+        title=course.title,
+        domain=course.domain,
+        level=course.level,
+        status=course.status,
+        restricted=course.restricted,
+        hours=hours_of(course),
+        credits=course.credits,
+        language_of_instruction=course.language_of_instruction,
+        target_language=course.target_language,
+        cefr_level=course.cefr_level,
         version=course.version,
     )
 
@@ -119,7 +141,9 @@ def list_courses(
 def detail(session: Session, course: Course) -> CourseRead:
     """Everything about one course, in a fixed number of queries."""
     outcomes = session.exec(
-        select(CourseOutcome).where(CourseOutcome.course_id == course.id).order_by(CourseOutcome.position)
+        select(CourseOutcome)
+        .where(CourseOutcome.course_id == course.id)
+        .order_by(CourseOutcome.position)
     ).all()
     prereq = session.exec(
         select(Course.code)
@@ -161,8 +185,13 @@ def links_of(session: Session, course_ids: list[int]) -> dict[int, list[LinkRead
     for link, instrument_code, provision_code in rows:
         out[link.course_id].append(
             LinkRead(
-                id=link.id, target=provision_code or instrument_code, instrument=instrument_code,
-                provision=provision_code, kind=link.kind, depth=link.depth, hours=link.hours,
+                id=link.id,
+                target=provision_code or instrument_code,
+                instrument=instrument_code,
+                provision=provision_code,
+                kind=link.kind,
+                depth=link.depth,
+                hours=link.hours,
             )
         )
     return out
@@ -171,7 +200,9 @@ def links_of(session: Session, course_ids: list[int]) -> dict[int, list[LinkRead
 def snapshot(session: Session, course: Course) -> dict[str, Any]:
     """A plain-data picture of a course, for audit diffs and change detection."""
     read = detail(session, course)
-    data = read.model_dump(mode="json", exclude={"version", "created_at", "updated_at", "required_by"})
+    data = read.model_dump(
+        mode="json", exclude={"version", "created_at", "updated_at", "required_by"}
+    )
     data["links"] = sorted(
         ({k: v for k, v in link.items() if k != "id"} for link in data["links"]),
         key=lambda link: (link["target"], link["kind"]),
@@ -186,16 +217,23 @@ def _resolve_prerequisites(session: Session, course: Course, codes: list[str]) -
     """Prerequisites must exist and must not make the prerequisite graph cyclic."""
     if not codes:
         return []
-    found = dict(session.exec(select(Course.code, Course.id).where(col(Course.code).in_(codes))).all())
+    found = dict(
+        session.exec(select(Course.code, Course.id).where(col(Course.code).in_(codes))).all()
+    )
     missing = [c for c in codes if c not in found]
     if missing:
         raise Invalid(
             "Unknown prerequisite course(s).",
-            errors=[field_error(["prerequisites", codes.index(c)], f"no course with code {c!r}") for c in missing],
+            errors=[
+                field_error(["prerequisites", codes.index(c)], f"no course with code {c!r}")
+                for c in missing
+            ],
         )
     if course.id is not None:
         edges: dict[int, set[int]] = defaultdict(set)
-        for cid, pid in session.exec(select(CoursePrerequisite.course_id, CoursePrerequisite.prerequisite_id)).all():
+        for cid, pid in session.exec(
+            select(CoursePrerequisite.course_id, CoursePrerequisite.prerequisite_id)
+        ).all():
             if cid != course.id:
                 edges[cid].add(pid)
         edges[course.id] = set(found.values())
@@ -206,7 +244,11 @@ def _resolve_prerequisites(session: Session, course: Course, codes: list[str]) -
             if node == course.id:
                 raise Invalid(
                     "The prerequisites would form a cycle.",
-                    errors=[field_error(["prerequisites"], "prerequisites form a cycle through this course")],
+                    errors=[
+                        field_error(
+                            ["prerequisites"], "prerequisites form a cycle through this course"
+                        )
+                    ],
                 )
             if node not in seen:
                 seen.add(node)
@@ -218,7 +260,9 @@ def _apply(session: Session, course: Course, data: CourseCreate | CourseUpdate) 
     given = data.model_fields_set
     for name in ("title", "domain", "level", "status"):
         if name in given and getattr(data, name) is None:
-            raise Invalid(f"{name} cannot be null.", errors=[field_error([name], "may not be null")])
+            raise Invalid(
+                f"{name} cannot be null.", errors=[field_error([name], "may not be null")]
+            )
     for name in SCALAR_FIELDS:
         if name in given:
             value = getattr(data, name)
@@ -237,19 +281,34 @@ def _apply(session: Session, course: Course, data: CourseCreate | CourseUpdate) 
     if "outcomes" in given:
         session.execute(delete(CourseOutcome).where(col(CourseOutcome.course_id) == course.id))
         for pos, outcome in enumerate(data.outcomes or [], start=1):
-            session.add(CourseOutcome(course_id=course.id, position=pos, text=outcome.text, bloom=outcome.bloom))
+            session.add(
+                CourseOutcome(
+                    course_id=course.id, position=pos, text=outcome.text, bloom=outcome.bloom
+                )
+            )
     if "prerequisites" in given:
         ids = _resolve_prerequisites(session, course, data.prerequisites or [])
-        session.execute(delete(CoursePrerequisite).where(col(CoursePrerequisite.course_id) == course.id))
+        session.execute(
+            delete(CoursePrerequisite).where(col(CoursePrerequisite.course_id) == course.id)
+        )
         for pid in ids:
             session.add(CoursePrerequisite(course_id=course.id, prerequisite_id=pid))
     session.flush()
 
 
 def _reindex(session: Session, course: Course) -> None:
-    outcomes = session.exec(select(CourseOutcome.text).where(CourseOutcome.course_id == course.id)).all()
+    outcomes = session.exec(
+        select(CourseOutcome.text).where(CourseOutcome.course_id == course.id)
+    ).all()
     document = " ".join(
-        [course.code, course.title, course.description, course.assessment, *course.topics, *outcomes]
+        [
+            course.code,
+            course.title,
+            course.description,
+            course.assessment,
+            *course.topics,
+            *outcomes,
+        ]
     )
     search.index(session, "course", course.id, document)
 
@@ -275,20 +334,33 @@ def _bump(session: Session, course: Course, expected: int | None) -> None:
 def create(session: Session, data: CourseCreate, *, actor: str, commit: bool = True) -> Course:
     """A new course; its code must be unused."""
     if session.exec(select(Course.id).where(Course.code == data.code)).first() is not None:
-        raise Conflict(f"A course with code {data.code!r} already exists.",
-                       errors=[field_error(["code"], "already in use")])
+        raise Conflict(
+            f"A course with code {data.code!r} already exists.",
+            errors=[field_error(["code"], "already in use")],
+        )
     course = Course(code=data.code, title=data.title, domain=data.domain, level=data.level)
     _apply(session, course, data)
     _reindex(session, course)
-    audit.record(session, actor=actor, action="create", entity="course", key=course.code,
-                 after=snapshot(session, course))
+    audit.record(
+        session,
+        actor=actor,
+        action="create",
+        entity="course",
+        key=course.code,
+        after=snapshot(session, course),
+    )
     if commit:
         session.commit()
     return course
 
 
 def update_course(
-    session: Session, course: Course, data: CourseUpdate, *, expected: int | None, actor: str,
+    session: Session,
+    course: Course,
+    data: CourseUpdate,
+    *,
+    expected: int | None,
+    actor: str,
     commit: bool = True,
 ) -> Course:
     """Change a course if the caller saw its current version; audited with a field diff."""
@@ -297,8 +369,15 @@ def update_course(
     _apply(session, course, data)
     _reindex(session, course)
     after = snapshot(session, course)
-    audit.record(session, actor=actor, action="update", entity="course", key=course.code,
-                 before=before, after=after)
+    audit.record(
+        session,
+        actor=actor,
+        action="update",
+        entity="course",
+        key=course.code,
+        before=before,
+        after=after,
+    )
     if commit:
         session.commit()
     return course
@@ -312,12 +391,16 @@ def delete_course(session: Session, course: Course, *, expected: int | None, act
         .where(CoursePrerequisite.prerequisite_id == course.id)
     ).all()
     if required_by:
-        raise Conflict(f"Course {course.code} is a prerequisite of {', '.join(sorted(required_by))}.")
+        raise Conflict(
+            f"Course {course.code} is a prerequisite of {', '.join(sorted(required_by))}."
+        )
     before = snapshot(session, course)
     _bump(session, course, expected)
     search.remove(session, "course", course.id)
     session.execute(delete(Course).where(col(Course.id) == course.id))
-    audit.record(session, actor=actor, action="delete", entity="course", key=course.code, before=before)
+    audit.record(
+        session, actor=actor, action="delete", entity="course", key=course.code, before=before
+    )
     session.commit()
 
 
@@ -326,14 +409,18 @@ def resolve_target(session: Session, target: str) -> tuple[Instrument, Provision
     instrument_code, _, provision_key = target.partition("/")
     instrument = session.exec(select(Instrument).where(Instrument.code == instrument_code)).first()
     if instrument is None:
-        raise Invalid(f"No instrument {instrument_code!r}.",
-                      errors=[field_error(["target"], f"unknown instrument {instrument_code!r}")])
+        raise Invalid(
+            f"No instrument {instrument_code!r}.",
+            errors=[field_error(["target"], f"unknown instrument {instrument_code!r}")],
+        )
     if not provision_key:
         return instrument, None
     provision = session.exec(select(Provision).where(Provision.code == target)).first()
     if provision is None:
-        raise Invalid(f"No provision {target!r}.",
-                      errors=[field_error(["target"], f"unknown provision {target!r}")])
+        raise Invalid(
+            f"No provision {target!r}.",
+            errors=[field_error(["target"], f"unknown provision {target!r}")],
+        )
     return instrument, provision
 
 
@@ -343,13 +430,18 @@ def add_link(
     """Link a course to an instrument or provision; one link per target and kind."""
     instrument, provision = resolve_target(session, data.target)
     if data.hours > course.contact_hours:
-        raise Invalid("Link hours exceed the course's contact hours.",
-                      errors=[field_error(["hours"], f"at most {course.contact_hours} (contact hours)")])
+        raise Invalid(
+            "Link hours exceed the course's contact hours.",
+            errors=[field_error(["hours"], f"at most {course.contact_hours} (contact hours)")],
+        )
     provision_id = provision.id if provision else None
     duplicate = session.exec(
         select(CourseLink.id).where(
-            CourseLink.course_id == course.id, CourseLink.instrument_id == instrument.id,
-            CourseLink.provision_id == provision_id if provision_id else col(CourseLink.provision_id).is_(None),
+            CourseLink.course_id == course.id,
+            CourseLink.instrument_id == instrument.id,
+            CourseLink.provision_id == provision_id
+            if provision_id
+            else col(CourseLink.provision_id).is_(None),
             CourseLink.kind == data.kind,
         )
     ).first()
@@ -357,17 +449,32 @@ def add_link(
         raise Conflict(f"{course.code} already {data.kind} {data.target}.")
     before = snapshot(session, course)
     _bump(session, course, expected)
-    link = CourseLink(course_id=course.id, instrument_id=instrument.id, provision_id=provision_id,
-                      kind=data.kind, depth=data.depth, hours=data.hours)
+    link = CourseLink(
+        course_id=course.id,
+        instrument_id=instrument.id,
+        provision_id=provision_id,
+        kind=data.kind,
+        depth=data.depth,
+        hours=data.hours,
+    )
     session.add(link)
     session.flush()
-    audit.record(session, actor=actor, action="update", entity="course", key=course.code,
-                 before=before, after=snapshot(session, course))
+    audit.record(
+        session,
+        actor=actor,
+        action="update",
+        entity="course",
+        key=course.code,
+        before=before,
+        after=snapshot(session, course),
+    )
     session.commit()
     return next(lr for lr in links_of(session, [course.id])[course.id] if lr.id == link.id)
 
 
-def delete_link(session: Session, course: Course, link_id: int, *, expected: int | None, actor: str) -> None:
+def delete_link(
+    session: Session, course: Course, link_id: int, *, expected: int | None, actor: str
+) -> None:
     """Remove one link of this course."""
     link = session.get(CourseLink, link_id)
     if link is None or link.course_id != course.id:
@@ -376,15 +483,32 @@ def delete_link(session: Session, course: Course, link_id: int, *, expected: int
     _bump(session, course, expected)
     session.delete(link)
     session.flush()
-    audit.record(session, actor=actor, action="update", entity="course", key=course.code,
-                 before=before, after=snapshot(session, course))
+    audit.record(
+        session,
+        actor=actor,
+        action="update",
+        entity="course",
+        key=course.code,
+        before=before,
+        after=snapshot(session, course),
+    )
     session.commit()
 
 
-def replace_links(session: Session, course: Course, links: list[tuple[int, int | None, LinkIn]]) -> None:
+def replace_links(
+    session: Session, course: Course, links: list[tuple[int, int | None, LinkIn]]
+) -> None:
     """Set a course's links to exactly these resolved (instrument id, provision id, link) triples."""
     session.execute(delete(CourseLink).where(col(CourseLink.course_id) == course.id))
     for instrument_id, provision_id, data in links:
-        session.add(CourseLink(course_id=course.id, instrument_id=instrument_id, provision_id=provision_id,
-                               kind=data.kind, depth=data.depth, hours=data.hours))
+        session.add(
+            CourseLink(
+                course_id=course.id,
+                instrument_id=instrument_id,
+                provision_id=provision_id,
+                kind=data.kind,
+                depth=data.depth,
+                hours=data.hours,
+            )
+        )
     session.flush()

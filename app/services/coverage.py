@@ -1,6 +1,5 @@
 """Coverage of instruments by courses: the course x instrument matrix and the gap report."""
 
-from collections import defaultdict
 
 from sqlmodel import Session, col, select
 
@@ -25,14 +24,20 @@ COVERING = (LinkKind.teaches, LinkKind.assesses)
 
 
 def matrix(
-    session: Session, *, domain: str | None = None, theme: str | None = None, status: str | None = None,
-    plan_id: int | None = None, public_only: bool = False,
+    session: Session,
+    *,
+    domain: str | None = None,
+    theme: str | None = None,
+    status: str | None = None,
+    plan_id: int | None = None,
+    public_only: bool = False,
 ) -> CoverageMatrix:
     """Every course (of a plan, if given) against every instrument it links to, folded per cell."""
     courses_stmt = select(Course.id, Course.code, Course.title, Course.domain, Course.status)
     if plan_id is not None:
-        courses_stmt = courses_stmt.where(col(Course.id).in_(
-            select(PlanItem.course_id).where(PlanItem.plan_id == plan_id)))
+        courses_stmt = courses_stmt.where(
+            col(Course.id).in_(select(PlanItem.course_id).where(PlanItem.plan_id == plan_id))
+        )
     if domain:
         courses_stmt = courses_stmt.where(Course.domain == domain)
     if public_only:
@@ -41,14 +46,24 @@ def matrix(
         courses_stmt = courses_stmt.where(Course.status == status)
     instruments_stmt = select(Instrument.id, Instrument.code, Instrument.short_title)
     if theme:
-        instruments_stmt = instruments_stmt.where(col(Instrument.id).in_(
-            select(InstrumentTheme.instrument_id).where(InstrumentTheme.theme == theme)))
+        instruments_stmt = instruments_stmt.where(
+            col(Instrument.id).in_(
+                select(InstrumentTheme.instrument_id).where(InstrumentTheme.theme == theme)
+            )
+        )
     courses = session.exec(courses_stmt.order_by(Course.code)).all()
     instruments = session.exec(
-        instruments_stmt.order_by(col(Instrument.adopted_on).asc().nulls_last(), Instrument.code)).all()
+        instruments_stmt.order_by(col(Instrument.adopted_on).asc().nulls_last(), Instrument.code)
+    ).all()
     links = session.exec(
-        select(CourseLink.course_id, CourseLink.instrument_id, CourseLink.provision_id,
-               CourseLink.kind, CourseLink.depth, CourseLink.hours)
+        select(
+            CourseLink.course_id,
+            CourseLink.instrument_id,
+            CourseLink.provision_id,
+            CourseLink.kind,
+            CourseLink.depth,
+            CourseLink.hours,
+        )
         .where(col(CourseLink.course_id).in_(courses_stmt.with_only_columns(Course.id)))
         .where(col(CourseLink.instrument_id).in_(instruments_stmt.with_only_columns(Instrument.id)))
     ).all()
@@ -56,8 +71,10 @@ def matrix(
     instrument_code = {i.id: i.code for i in instruments}
     folded: dict[tuple[int, int], dict] = {}
     for course_id, instrument_id, provision_id, kind, depth, hours in links:
-        cell = folded.setdefault((course_id, instrument_id),
-                                 {"kinds": set(), "depth": 0, "hours": 0, "provisions": set()})
+        cell = folded.setdefault(
+            (course_id, instrument_id),
+            {"kinds": set(), "depth": 0, "hours": 0, "provisions": set()},
+        )
         cell["kinds"].add(LinkKind(kind))
         cell["depth"] = max(cell["depth"], Depth(depth).rank)
         cell["hours"] += hours
@@ -66,16 +83,26 @@ def matrix(
     themes = themes_of(session, [i.id for i in instruments])
     cells = [
         MatrixCell(
-            course=course_code[cid], instrument=instrument_code[iid],
-            kinds=sorted(cell["kinds"], key=KIND_ORDER.index), depth=list(Depth)[cell["depth"]],
-            hours=cell["hours"], provisions=len(cell["provisions"]),
+            course=course_code[cid],
+            instrument=instrument_code[iid],
+            kinds=sorted(cell["kinds"], key=KIND_ORDER.index),
+            depth=list(Depth)[cell["depth"]],
+            hours=cell["hours"],
+            provisions=len(cell["provisions"]),
         )
-        for (cid, iid), cell in sorted(folded.items(), key=lambda kv: (course_code[kv[0][0]], instrument_code[kv[0][1]]))
+        for (cid, iid), cell in sorted(
+            folded.items(), key=lambda kv: (course_code[kv[0][0]], instrument_code[kv[0][1]])
+        )
     ]
     return CoverageMatrix(
-        courses=[MatrixCourse(code=c.code, title=c.title, domain=c.domain, status=c.status) for c in courses],
-        instruments=[MatrixInstrument(code=i.code, short_title=i.short_title, themes=themes.get(i.id, []))
-                     for i in instruments],
+        courses=[
+            MatrixCourse(code=c.code, title=c.title, domain=c.domain, status=c.status)
+            for c in courses
+        ],
+        instruments=[
+            MatrixInstrument(code=i.code, short_title=i.short_title, themes=themes.get(i.id, []))
+            for i in instruments
+        ],
         cells=cells,
     )
 
@@ -84,8 +111,11 @@ def gaps(session: Session, *, party: str | None = None, public_only: bool = Fals
     """Instruments no approved course teaches or assesses, and provisions no approved course assesses."""
     instruments_stmt = select(Instrument.id, Instrument.code, Instrument.title)
     if party:
-        instruments_stmt = instruments_stmt.where(col(Instrument.id).in_(
-            select(Participation.instrument_id).where(Participation.country == party.upper())))
+        instruments_stmt = instruments_stmt.where(
+            col(Instrument.id).in_(
+                select(Participation.instrument_id).where(Participation.country == party.upper())
+            )
+        )
     instruments = session.exec(instruments_stmt.order_by(Instrument.code)).all()
     approved_links = session.exec(
         select(CourseLink.instrument_id, CourseLink.provision_id, CourseLink.kind)
@@ -116,13 +146,24 @@ def gaps(session: Session, *, party: str | None = None, public_only: bool = Fals
     return GapReport(
         party=party.upper() if party else None,
         uncovered_instruments=[
-            GapInstrument(code=i.code, title=i.title, themes=themes.get(i.id, []),
-                          referenced_only=i.id in referenced)
-            for i in instruments if i.id not in covered
+            GapInstrument(
+                code=i.code,
+                title=i.title,
+                themes=themes.get(i.id, []),
+                referenced_only=i.id in referenced,
+            )
+            for i in instruments
+            if i.id not in covered
         ],
         unassessed_provisions=[
-            GapProvision(code=code, instrument=icode, number=number, heading=heading,
-                         taught=pid in taught_provisions)
-            for pid, code, number, heading, icode in provisions if pid not in assessed_provisions
+            GapProvision(
+                code=code,
+                instrument=icode,
+                number=number,
+                heading=heading,
+                taught=pid in taught_provisions,
+            )
+            for pid, code, number, heading, icode in provisions
+            if pid not in assessed_provisions
         ],
     )

@@ -56,33 +56,51 @@ def list_instruments(
     """One page of instruments by adoption date, with provision and course counts."""
     stmt = select(Instrument)
     if theme:
-        stmt = stmt.where(col(Instrument.id).in_(
-            select(InstrumentTheme.instrument_id).where(InstrumentTheme.theme == theme)))
+        stmt = stmt.where(
+            col(Instrument.id).in_(
+                select(InstrumentTheme.instrument_id).where(InstrumentTheme.theme == theme)
+            )
+        )
     if kind:
         stmt = stmt.where(Instrument.kind == kind)
     if party:
-        stmt = stmt.where(col(Instrument.id).in_(
-            select(Participation.instrument_id).where(Participation.country == party.upper())))
+        stmt = stmt.where(
+            col(Instrument.id).in_(
+                select(Participation.instrument_id).where(Participation.country == party.upper())
+            )
+        )
     if q is not None and q.strip():
         stmt = stmt.where(col(Instrument.id).in_(search.matching_ids(session, "instrument", q)))
     total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
     page = stmt.order_by(col(Instrument.adopted_on).asc().nulls_last(), Instrument.code)
     instruments = list(session.exec(page.limit(limit).offset(offset)).all())
     ids = [i.id for i in instruments]
-    provision_counts = dict(session.exec(
-        select(Provision.instrument_id, func.count()).where(col(Provision.instrument_id).in_(ids))
-        .group_by(Provision.instrument_id)
-    ).all())
-    course_counts = dict(session.exec(
-        select(CourseLink.instrument_id, func.count(func.distinct(CourseLink.course_id)))
-        .where(col(CourseLink.instrument_id).in_(ids)).group_by(CourseLink.instrument_id)
-    ).all())
+    provision_counts = dict(
+        session.exec(
+            select(Provision.instrument_id, func.count())
+            .where(col(Provision.instrument_id).in_(ids))
+            .group_by(Provision.instrument_id)
+        ).all()
+    )
+    course_counts = dict(
+        session.exec(
+            select(CourseLink.instrument_id, func.count(func.distinct(CourseLink.course_id)))
+            .where(col(CourseLink.instrument_id).in_(ids))
+            .group_by(CourseLink.instrument_id)
+        ).all()
+    )
     themes = themes_of(session, ids)
     items = [
         InstrumentSummary(
-            code=i.code, title=i.title, short_title=i.short_title, kind=i.kind, body=i.body,
-            adopted_on=i.adopted_on, entry_into_force_on=i.entry_into_force_on,
-            themes=themes.get(i.id, []), provision_count=provision_counts.get(i.id, 0),
+            code=i.code,
+            title=i.title,
+            short_title=i.short_title,
+            kind=i.kind,
+            body=i.body,
+            adopted_on=i.adopted_on,
+            entry_into_force_on=i.entry_into_force_on,
+            themes=themes.get(i.id, []),
+            provision_count=provision_counts.get(i.id, 0),
             course_count=course_counts.get(i.id, 0),
         )
         for i in instruments
@@ -90,25 +108,39 @@ def list_instruments(
     return items, total
 
 
-def detail(session: Session, instrument: Instrument, *, public_only: bool = False) -> InstrumentRead:
+def detail(
+    session: Session, instrument: Instrument, *, public_only: bool = False
+) -> InstrumentRead:
     """One instrument with its provisions, participation, relations and covering courses."""
     related = aliased(Instrument)
-    codes_by_id = dict(session.exec(
-        select(related.id, related.code).where(
-            (col(related.id).in_([x for x in (instrument.amends_id, instrument.supplements_id) if x]))
-            | (related.amends_id == instrument.id) | (related.supplements_id == instrument.id)
-        )
-    ).all())
+    codes_by_id = dict(
+        session.exec(
+            select(related.id, related.code).where(
+                (
+                    col(related.id).in_(
+                        [x for x in (instrument.amends_id, instrument.supplements_id) if x]
+                    )
+                )
+                | (related.amends_id == instrument.id)
+                | (related.supplements_id == instrument.id)
+            )
+        ).all()
+    )
     relatives = session.exec(
-        select(Instrument.code, Instrument.amends_id, Instrument.supplements_id).where(
+        select(Instrument.code, Instrument.amends_id, Instrument.supplements_id)
+        .where(
             (Instrument.amends_id == instrument.id) | (Instrument.supplements_id == instrument.id)
-        ).order_by(Instrument.code)
+        )
+        .order_by(Instrument.code)
     ).all()
     provisions = session.exec(
-        select(Provision).where(Provision.instrument_id == instrument.id).order_by(Provision.position)
+        select(Provision)
+        .where(Provision.instrument_id == instrument.id)
+        .order_by(Provision.position)
     ).all()
     participation = session.exec(
-        select(Participation).where(Participation.instrument_id == instrument.id)
+        select(Participation)
+        .where(Participation.instrument_id == instrument.id)
         .order_by(Participation.country, Participation.date)
     ).all()
     links_stmt = (
@@ -122,25 +154,49 @@ def detail(session: Session, instrument: Instrument, *, public_only: bool = Fals
     links = session.exec(links_stmt).all()
     by_provision: dict[int | None, list[CoveringCourse]] = defaultdict(list)
     for link, code, title, status in links:
-        by_provision[link.provision_id].append(CoveringCourse(
-            course_code=code, course_title=title, course_status=status, kind=link.kind,
-            depth=link.depth, hours=link.hours))
+        by_provision[link.provision_id].append(
+            CoveringCourse(
+                course_code=code,
+                course_title=title,
+                course_status=status,
+                kind=link.kind,
+                depth=link.depth,
+                hours=link.hours,
+            )
+        )
     all_links = [c for group in by_provision.values() for c in group]
     return InstrumentRead(
-        code=instrument.code, title=instrument.title, short_title=instrument.short_title,
-        aliases=list(instrument.aliases or []), kind=instrument.kind, body=instrument.body,
-        place=instrument.place, adopted_on=instrument.adopted_on,
-        entry_into_force_on=instrument.entry_into_force_on, reference=instrument.reference,
+        code=instrument.code,
+        title=instrument.title,
+        short_title=instrument.short_title,
+        aliases=list(instrument.aliases or []),
+        kind=instrument.kind,
+        body=instrument.body,
+        place=instrument.place,
+        adopted_on=instrument.adopted_on,
+        entry_into_force_on=instrument.entry_into_force_on,
+        reference=instrument.reference,
         themes=themes_of(session, [instrument.id]).get(instrument.id, []),
-        source_url=instrument.source_url, summary=instrument.summary,
+        source_url=instrument.source_url,
+        summary=instrument.summary,
         amends=codes_by_id.get(instrument.amends_id) if instrument.amends_id else None,
-        supplements=codes_by_id.get(instrument.supplements_id) if instrument.supplements_id else None,
+        supplements=codes_by_id.get(instrument.supplements_id)
+        if instrument.supplements_id
+        else None,
         amended_by=[c for c, a, _ in relatives if a == instrument.id],
         supplemented_by=[c for c, _, s in relatives if s == instrument.id],
-        participation=[ParticipationRead(country=p.country, status=p.status, date=p.date) for p in participation],
+        participation=[
+            ParticipationRead(country=p.country, status=p.status, date=p.date)
+            for p in participation
+        ],
         provisions=[
-            ProvisionRead(code=p.code, number=p.number, heading=p.heading, summary=p.summary,
-                          covered_by=by_provision.get(p.id, []))
+            ProvisionRead(
+                code=p.code,
+                number=p.number,
+                heading=p.heading,
+                summary=p.summary,
+                covered_by=by_provision.get(p.id, []),
+            )
             for p in provisions
         ],
         courses=sorted(all_links, key=lambda c: (c.course_code, c.kind)),

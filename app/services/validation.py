@@ -57,8 +57,13 @@ class PlanFacts:
 
     def slots(self) -> list[hours.Slot]:
         return [
-            hours.Slot(term=i.term, hours=hours.item_hours(self.courses[i.course].contact_hours, i.hours_override),
-                       mandatory=i.mandatory, group=i.group, self_study=self.courses[i.course].self_study_hours)
+            hours.Slot(
+                term=i.term,
+                hours=hours.item_hours(self.courses[i.course].contact_hours, i.hours_override),
+                mandatory=i.mandatory,
+                group=i.group,
+                self_study=self.courses[i.course].self_study_hours,
+            )
             for i in self.items
         ]
 
@@ -76,8 +81,16 @@ def validate(p: PlanFacts) -> list[Finding]:
     found += _required_instruments(p)
     found += _languages(p)
     found += _electives(p)
-    return sorted(found, key=lambda f: (f.severity != Severity.error, f.term or 0, f.rule, f.course_code or "",
-                                        f.instrument_code or ""))
+    return sorted(
+        found,
+        key=lambda f: (
+            f.severity != Severity.error,
+            f.term or 0,
+            f.rule,
+            f.course_code or "",
+            f.instrument_code or "",
+        ),
+    )
 
 
 def _budgets(p: PlanFacts) -> list[Finding]:
@@ -86,19 +99,37 @@ def _budgets(p: PlanFacts) -> list[Finding]:
     occupied = {item.term for item in p.items}
     for term, load in sorted(hours.term_loads(slots, p.groups, p.terms).items()):
         if term <= p.terms and load > p.budget(term):
-            out.append(_f(Severity.error, "term_over_budget",
-                          f"Term {term} needs {load} contact hours; its budget is {p.budget(term)}.", term=term))
+            out.append(
+                _f(
+                    Severity.error,
+                    "term_over_budget",
+                    f"Term {term} needs {load} contact hours; its budget is {p.budget(term)}.",
+                    term=term,
+                )
+            )
         if term <= p.terms and term not in occupied:
-            out.append(_f(Severity.warning, "term_empty", f"Term {term} has no courses.", term=term))
+            out.append(
+                _f(Severity.warning, "term_empty", f"Term {term} has no courses.", term=term)
+            )
     if p.total_hour_budget:
         total = hours.plan_total(slots, p.groups)
         if total > p.total_hour_budget:
-            out.append(_f(Severity.error, "total_over_budget",
-                          f"The plan needs {total} contact hours; its budget is {p.total_hour_budget}."))
+            out.append(
+                _f(
+                    Severity.error,
+                    "total_over_budget",
+                    f"The plan needs {total} contact hours; its budget is {p.total_hour_budget}.",
+                )
+            )
         elif total < UNDER_BUDGET_RATIO * p.total_hour_budget:
-            out.append(_f(Severity.warning, "total_under_budget",
-                          f"The plan uses {total} of {p.total_hour_budget} budgeted contact hours "
-                          f"(under {int(UNDER_BUDGET_RATIO * 100)}%)."))
+            out.append(
+                _f(
+                    Severity.warning,
+                    "total_under_budget",
+                    f"The plan uses {total} of {p.total_hour_budget} budgeted contact hours "
+                    f"(under {int(UNDER_BUDGET_RATIO * 100)}%).",
+                )
+            )
     return out
 
 
@@ -108,18 +139,36 @@ def _placement(p: PlanFacts) -> list[Finding]:
     for item in p.items:
         course = p.courses[item.course]
         if item.term > p.terms:
-            out.append(_f(Severity.error, "term_out_of_range",
-                          f"{item.course} sits in term {item.term}; the plan has {p.terms} term(s).",
-                          term=item.term, course_code=item.course))
+            out.append(
+                _f(
+                    Severity.error,
+                    "term_out_of_range",
+                    f"{item.course} sits in term {item.term}; the plan has {p.terms} term(s).",
+                    term=item.term,
+                    course_code=item.course,
+                )
+            )
         if item.course in seen:
-            out.append(_f(Severity.error, "duplicate_course",
-                          f"{item.course} is in the plan twice (terms {seen[item.course]} and {item.term}).",
-                          term=item.term, course_code=item.course))
+            out.append(
+                _f(
+                    Severity.error,
+                    "duplicate_course",
+                    f"{item.course} is in the plan twice (terms {seen[item.course]} and {item.term}).",
+                    term=item.term,
+                    course_code=item.course,
+                )
+            )
         seen.setdefault(item.course, item.term)
         if course.status != CourseStatus.approved:
-            out.append(_f(Severity.error, "course_not_approved",
-                          f"{item.course} is {course.status}; only approved courses can be planned.",
-                          term=item.term, course_code=item.course))
+            out.append(
+                _f(
+                    Severity.error,
+                    "course_not_approved",
+                    f"{item.course} is {course.status}; only approved courses can be planned.",
+                    term=item.term,
+                    course_code=item.course,
+                )
+            )
     return out
 
 
@@ -132,14 +181,26 @@ def _prerequisites(p: PlanFacts) -> list[Finding]:
     for item in p.items:
         for pre in p.courses[item.course].prerequisites:
             if pre not in term_of:
-                out.append(_f(missing_severity, "prerequisite_missing",
-                              f"{item.course} requires {pre}, which is not in the plan.",
-                              term=item.term, course_code=item.course))
+                out.append(
+                    _f(
+                        missing_severity,
+                        "prerequisite_missing",
+                        f"{item.course} requires {pre}, which is not in the plan.",
+                        term=item.term,
+                        course_code=item.course,
+                    )
+                )
             elif term_of[pre] >= item.term:
-                out.append(_f(Severity.error, "prerequisite_order",
-                              f"{item.course} (term {item.term}) requires {pre}, placed in term {term_of[pre]}; "
-                              "a prerequisite must come in an earlier term.",
-                              term=item.term, course_code=item.course))
+                out.append(
+                    _f(
+                        Severity.error,
+                        "prerequisite_order",
+                        f"{item.course} (term {item.term}) requires {pre}, placed in term {term_of[pre]}; "
+                        "a prerequisite must come in an earlier term.",
+                        term=item.term,
+                        course_code=item.course,
+                    )
+                )
     return out
 
 
@@ -154,16 +215,30 @@ def _required_instruments(p: PlanFacts) -> list[Finding]:
                 mandatory_kinds.setdefault(instrument, set()).update(kinds)
     for code in p.required:
         kinds = mandatory_kinds.get(code, set())
-        for need, rule, verb in ((TAUGHT, "required_not_taught", "taught"),
-                                 (ASSESSED, "required_not_assessed", "assessed")):
+        for need, rule, verb in (
+            (TAUGHT, "required_not_taught", "taught"),
+            (ASSESSED, "required_not_assessed", "assessed"),
+        ):
             if kinds & need:
                 continue
             if any_kinds.get(code, set()) & need:
-                out.append(_f(Severity.warning, rule.replace("not_", "only_elective_"),
-                              f"{code} is {verb} only by elective courses.", instrument_code=code))
+                out.append(
+                    _f(
+                        Severity.warning,
+                        rule.replace("not_", "only_elective_"),
+                        f"{code} is {verb} only by elective courses.",
+                        instrument_code=code,
+                    )
+                )
             else:
-                out.append(_f(Severity.error, rule, f"No mandatory course in the plan has {code} {verb}.",
-                              instrument_code=code))
+                out.append(
+                    _f(
+                        Severity.error,
+                        rule,
+                        f"No mandatory course in the plan has {code} {verb}.",
+                        instrument_code=code,
+                    )
+                )
     return out
 
 
@@ -173,7 +248,9 @@ def _languages(p: PlanFacts) -> list[Finding]:
     for item in sorted(p.items, key=lambda i: i.term):
         course = p.courses[item.course]
         if course.target_language and course.cefr_level:
-            by_language.setdefault(course.target_language, []).append((item.term, course.cefr_level, item.course))
+            by_language.setdefault(course.target_language, []).append(
+                (item.term, course.cefr_level, item.course)
+            )
     for language, levels in by_language.items():
         # Each course is compared with the highest level reached in earlier terms only; a term's
         # own levels join that reference once the whole term has been checked.
@@ -182,20 +259,33 @@ def _languages(p: PlanFacts) -> list[Finding]:
             in_term = [(t, lv, code) for t, lv, code in levels if t == term]
             for _, level, code in in_term:
                 if earlier and CEFR_ORDER[level] < CEFR_ORDER[earlier[1]]:
-                    out.append(_f(Severity.error, "cefr_regression",
-                                  f"{code} ({language.upper()} {level}, term {term}) comes after {earlier[2]} "
-                                  f"({earlier[1]}, term {earlier[0]}): the level goes down.",
-                                  term=term, course_code=code))
+                    out.append(
+                        _f(
+                            Severity.error,
+                            "cefr_regression",
+                            f"{code} ({language.upper()} {level}, term {term}) comes after {earlier[2]} "
+                            f"({earlier[1]}, term {earlier[0]}): the level goes down.",
+                            term=term,
+                            course_code=code,
+                        )
+                    )
             top = max(in_term, key=lambda x: CEFR_ORDER[x[1]])
             if earlier is None or CEFR_ORDER[top[1]] > CEFR_ORDER[earlier[1]]:
                 earlier = top
     if p.target_language and p.target_cefr:
-        reached = max((CEFR_ORDER[lv] for _, lv, _ in by_language.get(p.target_language, [])), default=-1)
+        reached = max(
+            (CEFR_ORDER[lv] for _, lv, _ in by_language.get(p.target_language, [])), default=-1
+        )
         if reached < CEFR_ORDER[p.target_cefr]:
             got = list(CEFR_ORDER)[reached] if reached >= 0 else "no course"
-            out.append(_f(Severity.error, "cefr_target_not_reached",
-                          f"The plan targets {p.target_language.upper()} {p.target_cefr}; its language courses "
-                          f"reach {got}."))
+            out.append(
+                _f(
+                    Severity.error,
+                    "cefr_target_not_reached",
+                    f"The plan targets {p.target_language.upper()} {p.target_cefr}; its language courses "
+                    f"reach {got}.",
+                )
+            )
     return out
 
 
@@ -207,7 +297,12 @@ def _electives(p: PlanFacts) -> list[Finding]:
             members.setdefault(item.group, set()).add(item.course)
     for key, choose in sorted(p.groups.items()):
         if len(members[key]) < choose:
-            out.append(_f(Severity.error, "elective_group_unsatisfiable",
-                          f"Elective group {key} asks for {choose} course(s) but offers "
-                          f"{len(members[key])} approved one(s)."))
+            out.append(
+                _f(
+                    Severity.error,
+                    "elective_group_unsatisfiable",
+                    f"Elective group {key} asks for {choose} course(s) but offers "
+                    f"{len(members[key])} approved one(s).",
+                )
+            )
     return out

@@ -22,7 +22,9 @@ def test_limit_above_500_is_refused(client):
 
 
 def test_filters_by_domain_level_and_status(client):
-    body = client.get("/api/v1/courses", params={"domain": "foreign_languages", "limit": 500}).json()
+    body = client.get(
+        "/api/v1/courses", params={"domain": "foreign_languages", "limit": 500}
+    ).json()
     assert body["total"] >= 8
     assert all(c["domain"] == "foreign_languages" and c["cefr_level"] for c in body["items"])
     drafts = client.get("/api/v1/courses", params={"status": "draft", "limit": 500}).json()
@@ -40,22 +42,46 @@ def test_filter_by_instrument_returns_only_linked_courses(client):
 
 
 def test_full_text_search_finds_words_and_prefixes(client):
-    create_course(client, code="ZZ-901", title="Interrogation safeguards for juveniles",
-                  description="Questioning of minors under the supervision of counsel.")
-    assert [c["code"] for c in client.get("/api/v1/courses", params={"q": "juveniles"}).json()["items"]] == ["ZZ-901"]
-    assert "ZZ-901" in [c["code"] for c in client.get("/api/v1/courses", params={"q": "interrog counsel"}).json()["items"]]
+    create_course(
+        client,
+        code="ZZ-901",
+        title="Interrogation safeguards for juveniles",
+        description="Questioning of minors under the supervision of counsel.",
+    )
+    assert [
+        c["code"] for c in client.get("/api/v1/courses", params={"q": "juveniles"}).json()["items"]
+    ] == ["ZZ-901"]
+    assert "ZZ-901" in [
+        c["code"]
+        for c in client.get("/api/v1/courses", params={"q": "interrog counsel"}).json()["items"]
+    ]
     assert client.get("/api/v1/courses", params={"q": "juveniles counterfeit"}).json()["total"] == 0
 
 
 def test_search_survives_query_syntax(client):
-    for q in ['"', "AND OR NOT", "*", "a:b", "(", "drug* NEAR(", "'; DROP TABLE course;--", "ü ğ ж"]:
+    for q in [
+        '"',
+        "AND OR NOT",
+        "*",
+        "a:b",
+        "(",
+        "drug* NEAR(",
+        "'; DROP TABLE course;--",
+        "ü ğ ж",
+    ]:
         response = client.get("/api/v1/courses", params={"q": q})
         assert response.status_code == 200, (q, response.text)
 
 
 def test_search_matches_cyrillic_text(client):
-    create_course(client, code="ZZ-902", title="Юридический русский язык для полиции",
-                  domain="foreign_languages", target_language="ru", cefr_level="B1")
+    create_course(
+        client,
+        code="ZZ-902",
+        title="Юридический русский язык для полиции",
+        domain="foreign_languages",
+        target_language="ru",
+        cefr_level="B1",
+    )
     found = client.get("/api/v1/courses", params={"q": "русский"}).json()
     assert [c["code"] for c in found["items"]] == ["ZZ-902"]
 
@@ -66,8 +92,14 @@ def test_create_returns_course_with_etag_and_location(client):
     assert response.headers["etag"] == '"1"'
     assert response.headers["location"] == "/api/v1/courses/ZZ-100"
     body = response.json()
-    assert body["hours"] == {"lecture": 10, "seminar": 6, "practical": 4, "self_study": 8,
-                             "contact": 20, "total": 28}
+    assert body["hours"] == {
+        "lecture": 10,
+        "seminar": 6,
+        "practical": 4,
+        "self_study": 8,
+        "contact": 20,
+        "total": 28,
+    }
     assert body["outcomes"][0]["bloom"] == "understand"
 
 
@@ -89,7 +121,9 @@ def test_invalid_fields_are_all_reported(client):
 def test_language_course_needs_language_and_level(client):
     response = client.post("/api/v1/courses", json=course_body(domain="foreign_languages"))
     assert response.status_code == 422
-    response = client.post("/api/v1/courses", json=course_body(target_language="en", cefr_level="B1"))
+    response = client.post(
+        "/api/v1/courses", json=course_body(target_language="en", cefr_level="B1")
+    )
     assert response.status_code == 422
 
 
@@ -101,11 +135,17 @@ def test_unknown_prerequisite_is_named(client):
 
 def test_patch_needs_if_match_and_rejects_stale_versions(client):
     create_course(client, code="ZZ-102")
-    assert client.patch("/api/v1/courses/ZZ-102", json={"title": "Renamed course"}).status_code == 428
-    first = client.patch("/api/v1/courses/ZZ-102", json={"title": "Renamed course"}, headers={"If-Match": '"1"'})
+    assert (
+        client.patch("/api/v1/courses/ZZ-102", json={"title": "Renamed course"}).status_code == 428
+    )
+    first = client.patch(
+        "/api/v1/courses/ZZ-102", json={"title": "Renamed course"}, headers={"If-Match": '"1"'}
+    )
     assert first.status_code == 200 and first.headers["etag"] == '"2"'
     # A second editor who still holds version 1 is told, not silently overwritten.
-    stale = client.patch("/api/v1/courses/ZZ-102", json={"title": "Other title"}, headers={"If-Match": '"1"'})
+    stale = client.patch(
+        "/api/v1/courses/ZZ-102", json={"title": "Other title"}, headers={"If-Match": '"1"'}
+    )
     assert stale.status_code == 412
     assert client.get("/api/v1/courses/ZZ-102").json()["title"] == "Renamed course"
 
@@ -114,8 +154,12 @@ def test_patch_replaces_lists_and_keeps_other_fields(client):
     create_course(client, code="ZZ-103")
     response = client.patch(
         "/api/v1/courses/ZZ-103",
-        json={"outcomes": [{"text": "Apply the necessity test to force.", "bloom": "apply"},
-                           {"text": "Evaluate a use-of-force report.", "bloom": "evaluate"}]},
+        json={
+            "outcomes": [
+                {"text": "Apply the necessity test to force.", "bloom": "apply"},
+                {"text": "Evaluate a use-of-force report.", "bloom": "evaluate"},
+            ]
+        },
         headers={"If-Match": "*"},
     )
     assert response.status_code == 200
@@ -127,7 +171,9 @@ def test_patch_replaces_lists_and_keeps_other_fields(client):
 def test_prerequisite_cycles_are_refused(client):
     create_course(client, code="ZZ-110")
     create_course(client, code="ZZ-111", prerequisites=["ZZ-110"])
-    response = client.patch("/api/v1/courses/ZZ-110", json={"prerequisites": ["ZZ-111"]}, headers={"If-Match": "*"})
+    response = client.patch(
+        "/api/v1/courses/ZZ-110", json={"prerequisites": ["ZZ-111"]}, headers={"If-Match": "*"}
+    )
     assert response.status_code == 422
     assert "cycle" in response.json()["detail"]
 
@@ -144,32 +190,53 @@ def test_delete_needs_current_version_and_refuses_required_courses(client):
 
 def test_links_to_instruments_and_provisions(client):
     create_course(client, code="ZZ-130")
-    created = client.post("/api/v1/courses/ZZ-130/links", headers={"If-Match": '"1"'},
-                          json={"target": "ccleo-1979/art-3", "kind": "assesses", "depth": "mastered", "hours": 4})
+    created = client.post(
+        "/api/v1/courses/ZZ-130/links",
+        headers={"If-Match": '"1"'},
+        json={"target": "ccleo-1979/art-3", "kind": "assesses", "depth": "mastered", "hours": 4},
+    )
     assert created.status_code == 201, created.text
     link = created.json()
     assert link["instrument"] == "ccleo-1979" and link["provision"] == "ccleo-1979/art-3"
     assert created.headers["etag"] == '"2"'
-    again = client.post("/api/v1/courses/ZZ-130/links", headers={"If-Match": '"2"'},
-                        json={"target": "ccleo-1979/art-3", "kind": "assesses"})
+    again = client.post(
+        "/api/v1/courses/ZZ-130/links",
+        headers={"If-Match": '"2"'},
+        json={"target": "ccleo-1979/art-3", "kind": "assesses"},
+    )
     assert again.status_code == 409
     instrument = client.get("/api/v1/instruments/ccleo-1979").json()
     art3 = next(p for p in instrument["provisions"] if p["code"] == "ccleo-1979/art-3")
     assert {"course_code": "ZZ-130", "kind": "assesses"}.items() <= next(
-        c for c in art3["covered_by"] if c["course_code"] == "ZZ-130").items()
-    assert client.delete(f"/api/v1/courses/ZZ-130/links/{link['id']}", headers={"If-Match": '"2"'}).status_code == 204
+        c for c in art3["covered_by"] if c["course_code"] == "ZZ-130"
+    ).items()
+    assert (
+        client.delete(
+            f"/api/v1/courses/ZZ-130/links/{link['id']}", headers={"If-Match": '"2"'}
+        ).status_code
+        == 204
+    )
     assert client.get("/api/v1/courses/ZZ-130").json()["links"] == []
 
 
 def test_link_to_unknown_target_or_too_many_hours(client):
     create_course(client, code="ZZ-131")
-    unknown = client.post("/api/v1/courses/ZZ-131/links", headers={"If-Match": "*"},
-                          json={"target": "ccleo-1979/art-99", "kind": "teaches"})
+    unknown = client.post(
+        "/api/v1/courses/ZZ-131/links",
+        headers={"If-Match": "*"},
+        json={"target": "ccleo-1979/art-99", "kind": "teaches"},
+    )
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "target"
-    too_long = client.post("/api/v1/courses/ZZ-131/links", headers={"If-Match": "*"},
-                           json={"target": "ccleo-1979", "kind": "teaches", "hours": 500})
+    too_long = client.post(
+        "/api/v1/courses/ZZ-131/links",
+        headers={"If-Match": "*"},
+        json={"target": "ccleo-1979", "kind": "teaches", "hours": 500},
+    )
     assert too_long.status_code == 422
-    assert client.delete("/api/v1/courses/ZZ-131/links/999999", headers={"If-Match": "*"}).status_code == 404
+    assert (
+        client.delete("/api/v1/courses/ZZ-131/links/999999", headers={"If-Match": "*"}).status_code
+        == 404
+    )
 
 
 def test_writes_are_audited_with_a_diff(client, db):

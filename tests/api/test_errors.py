@@ -15,7 +15,9 @@ def assert_problem(response, status):
 
 
 def test_malformed_json_is_400(client):
-    response = client.post("/api/v1/courses", content=b'{"code": ', headers={"content-type": "application/json"})
+    response = client.post(
+        "/api/v1/courses", content=b'{"code": ', headers={"content-type": "application/json"}
+    )
     assert_problem(response, 400)
 
 
@@ -27,7 +29,10 @@ def test_validation_lists_every_field(client):
 
 
 def test_unknown_fields_are_refused(client):
-    body = assert_problem(client.patch("/api/v1/courses/HR-101", json={"colour": "red"}, headers={"If-Match": "*"}), 422)
+    body = assert_problem(
+        client.patch("/api/v1/courses/HR-101", json={"colour": "red"}, headers={"If-Match": "*"}),
+        422,
+    )
     assert body["errors"][0]["field"] == "colour"
 
 
@@ -38,12 +43,16 @@ def test_unknown_route_and_method(client):
 
 def test_bad_path_parameters_are_422_not_500(client):
     assert_problem(client.get("/api/v1/courses/" + "A" * 300), 422)
-    assert_problem(client.delete("/api/v1/courses/HR-101/links/abc", headers={"If-Match": "*"}), 422)
+    assert_problem(
+        client.delete("/api/v1/courses/HR-101/links/abc", headers={"If-Match": "*"}), 422
+    )
 
 
 def test_precondition_errors(client):
     assert_problem(client.patch("/api/v1/courses/HR-101", json={}), 428)
-    assert_problem(client.patch("/api/v1/courses/HR-101", json={}, headers={"If-Match": "garbage"}), 412)
+    assert_problem(
+        client.patch("/api/v1/courses/HR-101", json={}, headers={"If-Match": "garbage"}), 412
+    )
 
 
 @pytest.mark.parametrize("payload", [[], "text", 42, None, {"code": None}, {"hours": "many"}])

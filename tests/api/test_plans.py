@@ -25,26 +25,36 @@ def test_shipped_plans_are_listed_with_status(client):
 def test_building_a_plan_updates_totals_and_findings(client):
     plan = PlanClient(client, required_instruments=["ccleo-1979"])
     assert {"term_empty", "required_not_taught", "required_not_assessed"} <= rules(plan.findings())
-    create_course(client, code="ZZ-300", hours={"lecture": 40, "seminar": 20, "practical": 10, "self_study": 30})
+    create_course(
+        client,
+        code="ZZ-300",
+        hours={"lecture": 40, "seminar": 20, "practical": 10, "self_study": 30},
+    )
     added = plan.add("ZZ-300", 1)
     assert added.status_code == 201, added.text
     assert added.json()["hours"] == 70 and added.json()["self_study_hours"] == 30
     term1 = plan.read()["term_plan"][0]
     assert term1["hours"] == 70 and term1["self_study_hours"] == 30
-    assert plan.add("HR-102", 2).status_code == 201  # HR-102 teaches and assesses the Code of Conduct
+    assert (
+        plan.add("HR-102", 2).status_code == 201
+    )  # HR-102 teaches and assesses the Code of Conduct
     found = rules(plan.findings())
     assert "required_not_taught" not in found and "required_not_assessed" not in found
 
 
 def test_over_budget_term_and_hour_override(client):
     plan = PlanClient(client, term_hour_budget=50)
-    create_course(client, code="ZZ-301", hours={"lecture": 40, "seminar": 20, "practical": 0, "self_study": 0})
+    create_course(
+        client, code="ZZ-301", hours={"lecture": 40, "seminar": 20, "practical": 0, "self_study": 0}
+    )
     item = plan.add("ZZ-301", 1).json()
     over = [f for f in plan.findings() if f["rule"] == "term_over_budget"]
     assert over and over[0]["term"] == 1 and over[0]["severity"] == "error"
     missing_reason = plan.patch_item(item["id"], hours_override=45)
     assert missing_reason.status_code == 422
-    fixed = plan.patch_item(item["id"], hours_override=45, override_reason="Field exercise moved to term 2")
+    fixed = plan.patch_item(
+        item["id"], hours_override=45, override_reason="Field exercise moved to term 2"
+    )
     assert fixed.status_code == 200 and fixed.json()["hours"] == 45
     assert "term_over_budget" not in rules(plan.findings())
 
@@ -59,7 +69,9 @@ def test_prerequisites_must_come_earlier(client):
     plan.add("ZZ-310", 2)
     order = [f for f in plan.findings() if f["rule"] == "prerequisite_order"]
     assert order and order[0]["course_code"] == "ZZ-311"
-    assert plan.patch_item(dependent["id"], term=3).status_code == 200  # move it after its prerequisite
+    assert (
+        plan.patch_item(dependent["id"], term=3).status_code == 200
+    )  # move it after its prerequisite
     assert "prerequisite_order" not in rules(plan.findings())
 
 
@@ -69,19 +81,33 @@ def test_item_input_errors(client):
     assert plan.add("HR-101", 5).status_code == 422
     assert plan.add("HR-101", 1, elective_group="nope").status_code == 422
     assert plan.add("HR-101", 1, hours_override=3).status_code == 422
-    assert client.patch(f"{plan.url}/items/999999", headers={"If-Match": plan.etag}, json={"term": 1}).status_code == 404
+    assert (
+        client.patch(
+            f"{plan.url}/items/999999", headers={"If-Match": plan.etag}, json={"term": 1}
+        ).status_code
+        == 404
+    )
 
 
 def test_every_write_needs_if_match_and_stale_writes_are_refused(client):
     plan = PlanClient(client)
-    assert client.post(f"{plan.url}/items", json={"course_code": "HR-101", "term": 1}).status_code == 428
+    assert (
+        client.post(f"{plan.url}/items", json={"course_code": "HR-101", "term": 1}).status_code
+        == 428
+    )
     assert client.patch(plan.url, json={"name": "Renamed programme"}).status_code == 428
     seen_by_both = plan.etag
     # Two planners hold the same version; the first write wins, the second is told it is stale.
-    first = client.post(f"{plan.url}/items", headers={"If-Match": seen_by_both},
-                        json={"course_code": "HR-101", "term": 1})
-    second = client.post(f"{plan.url}/items", headers={"If-Match": seen_by_both},
-                         json={"course_code": "HR-103", "term": 2})
+    first = client.post(
+        f"{plan.url}/items",
+        headers={"If-Match": seen_by_both},
+        json={"course_code": "HR-101", "term": 1},
+    )
+    second = client.post(
+        f"{plan.url}/items",
+        headers={"If-Match": seen_by_both},
+        json={"course_code": "HR-103", "term": 2},
+    )
     assert first.status_code == 201 and second.status_code == 412
     assert second.headers["content-type"] == "application/problem+json"
     items = [i["course_code"] for t in plan.read()["term_plan"] for i in t["items"]]
@@ -119,7 +145,13 @@ def test_plan_with_errors_cannot_be_approved(client):
 
 
 def test_versions_copy_forward_and_diff(client):
-    plan = PlanClient(client, terms=2, term_hour_budget=400, total_hour_budget=None, required_instruments=["ccleo-1979"])
+    plan = PlanClient(
+        client,
+        terms=2,
+        term_hour_budget=400,
+        total_hour_budget=None,
+        required_instruments=["ccleo-1979"],
+    )
     plan.add("HR-101", 1)
     moved = plan.add("HR-102", 1).json()
     removed = plan.add("HR-103", 2).json()
@@ -138,18 +170,32 @@ def test_versions_copy_forward_and_diff(client):
     url = f"/api/v1/plans/{v2['id']}"
     r = client.patch(f"{url}/items/{ids['HR-102']}", headers={"If-Match": etag}, json={"term": 2})
     r = client.delete(f"{url}/items/{ids['HR-103']}", headers={"If-Match": r.headers["etag"]})
-    r = client.post(f"{url}/items", headers={"If-Match": r.headers["etag"]}, json={"course_code": "TC-101", "term": 1})
-    r = client.patch(f"{url}/items/{ids['HR-101']}", headers={"If-Match": r.headers["etag"]},
-                     json={"hours_override": 10, "override_reason": "Condensed refresher"})
+    r = client.post(
+        f"{url}/items",
+        headers={"If-Match": r.headers["etag"]},
+        json={"course_code": "TC-101", "term": 1},
+    )
+    r = client.patch(
+        f"{url}/items/{ids['HR-101']}",
+        headers={"If-Match": r.headers["etag"]},
+        json={"hours_override": 10, "override_reason": "Condensed refresher"},
+    )
     assert r.status_code == 200
     diff = client.get(f"{url}/diff", params={"against": plan.id}).json()
     assert diff["added"] == ["TC-101"] and diff["removed"] == ["HR-103"]
     assert diff["moved"] == [{"course_code": "HR-102", "from_term": 1, "to_term": 2}]
-    assert diff["hours_changed"][0]["course_code"] == "HR-101" and diff["hours_changed"][0]["to_hours"] == 10
-    gained = {c["instrument_code"] for c in diff["coverage_changed"] if not c["before"] and c["after"]}
+    assert (
+        diff["hours_changed"][0]["course_code"] == "HR-101"
+        and diff["hours_changed"][0]["to_hours"] == 10
+    )
+    gained = {
+        c["instrument_code"] for c in diff["coverage_changed"] if not c["before"] and c["after"]
+    }
     tc101 = {link["instrument"] for link in client.get("/api/v1/courses/TC-101").json()["links"]}
     assert gained and gained <= tc101
-    assert moved["id"] != ids["HR-102"] and removed["id"] != ids["HR-103"]  # the copy has its own items
+    assert (
+        moved["id"] != ids["HR-102"] and removed["id"] != ids["HR-103"]
+    )  # the copy has its own items
     versions = client.get(f"{url}/versions").json()["items"]
     assert [v["version"] for v in versions] == [1, 2]
 
@@ -165,8 +211,9 @@ def test_plan_coverage_and_list_filters(client):
 
 
 def test_create_plan_validation_errors(client):
-    response = client.post("/api/v1/plans", json=plan_body(academic_year="2027/2029", terms=0,
-                                                           term_budgets={"5": 10}))
+    response = client.post(
+        "/api/v1/plans", json=plan_body(academic_year="2027/2029", terms=0, term_budgets={"5": 10})
+    )
     assert response.status_code == 422
     fields = {e["field"] for e in response.json()["errors"]}
     assert {"academic_year", "terms"} <= fields
@@ -188,7 +235,12 @@ def test_validation_query_count_does_not_grow_with_items(client, count_queries):
     small = PlanClient(client, terms=6, term_hour_budget=2000)
     small.add("HR-101", 1)
     large = PlanClient(client, terms=6, term_hour_budget=2000)
-    codes = [c["code"] for c in client.get("/api/v1/courses", params={"status": "approved", "limit": 500}).json()["items"]]
+    codes = [
+        c["code"]
+        for c in client.get("/api/v1/courses", params={"status": "approved", "limit": 500}).json()[
+            "items"
+        ]
+    ]
     for n, code in enumerate(codes[:40]):
         assert large.add(code, n % 6 + 1).status_code == 201
     for suffix in ("validation", ""):

@@ -13,7 +13,9 @@ def test_list_query_count_is_constant(client, count_queries, path):
 
 
 def test_course_detail_query_count_is_constant(client, count_queries):
-    codes = [c["code"] for c in client.get("/api/v1/courses", params={"limit": 500}).json()["items"]]
+    codes = [
+        c["code"] for c in client.get("/api/v1/courses", params={"limit": 500}).json()["items"]
+    ]
     counts = []
     for code in codes:
         with count_queries() as counter:

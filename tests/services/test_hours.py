@@ -10,13 +10,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.services.hours import Slot, contact_hours, item_hours, plan_total, self_study_per_term, term_loads
+from app.services.hours import (
+    Slot,
+    contact_hours,
+    item_hours,
+    plan_total,
+    self_study_per_term,
+    term_loads,
+)
 
 SETTINGS = settings(max_examples=200, deadline=None, database=None)
 GROUP_KEYS = ("a", "b", "c")
 
 
 # --- builders --------------------------------------------------------------------------------------
+
 
 def mandatory(term: int, hours: int, self_study: int = 0) -> Slot:
     return Slot(term=term, hours=hours, mandatory=True, self_study=self_study)
@@ -39,24 +47,40 @@ terms_st = st.integers(min_value=1, max_value=6)
 
 
 @st.composite
-def slot_st(draw, terms: int, groups: tuple[str, ...] = GROUP_KEYS, mandatory_only: bool = False) -> Slot:
+def slot_st(
+    draw, terms: int, groups: tuple[str, ...] = GROUP_KEYS, mandatory_only: bool = False
+) -> Slot:
     term = draw(st.integers(min_value=1, max_value=terms))
     hours = draw(hours_st)
     self_study = draw(st.integers(min_value=0, max_value=100))
     if mandatory_only or draw(st.booleans()):
         # A mandatory slot may still name a group; it is mandatory all the same.
-        return Slot(term=term, hours=hours, mandatory=True, group=draw(st.sampled_from((None, *groups))),
-                    self_study=self_study)
-    return Slot(term=term, hours=hours, mandatory=False, group=draw(st.sampled_from((None, *groups))),
-                self_study=self_study)
+        return Slot(
+            term=term,
+            hours=hours,
+            mandatory=True,
+            group=draw(st.sampled_from((None, *groups))),
+            self_study=self_study,
+        )
+    return Slot(
+        term=term,
+        hours=hours,
+        mandatory=False,
+        group=draw(st.sampled_from((None, *groups))),
+        self_study=self_study,
+    )
 
 
 @st.composite
-def plan_st(draw, with_groups: bool = True, max_slots: int = 12) -> tuple[list[Slot], dict[str, int], int]:
+def plan_st(
+    draw, with_groups: bool = True, max_slots: int = 12
+) -> tuple[list[Slot], dict[str, int], int]:
     """(slots, groups, terms), every slot inside 1..terms."""
     terms = draw(terms_st)
     if with_groups:
-        groups = draw(st.dictionaries(st.sampled_from(GROUP_KEYS), st.integers(min_value=0, max_value=4)))
+        groups = draw(
+            st.dictionaries(st.sampled_from(GROUP_KEYS), st.integers(min_value=0, max_value=4))
+        )
         slots = draw(st.lists(slot_st(terms), max_size=max_slots))
     else:
         groups = {}
@@ -65,6 +89,7 @@ def plan_st(draw, with_groups: bool = True, max_slots: int = 12) -> tuple[list[S
 
 
 # --- properties ------------------------------------------------------------------------------------
+
 
 @SETTINGS
 @given(plan_st(with_groups=False))
@@ -112,7 +137,9 @@ def test_zero_override_is_an_override_not_a_missing_one():
 @given(plan_st(), st.data())
 def test_self_study_never_changes_contact_hours(case, data):
     slots, groups, terms = case
-    restudied = [replace(s, self_study=data.draw(st.integers(min_value=0, max_value=500))) for s in slots]
+    restudied = [
+        replace(s, self_study=data.draw(st.integers(min_value=0, max_value=500))) for s in slots
+    ]
     assert term_loads(restudied, groups, terms) == term_loads(slots, groups, terms)
     assert plan_total(restudied, groups) == plan_total(slots, groups)
 
@@ -136,15 +163,24 @@ def test_adding_a_mandatory_slot_raises_only_its_term(case, data):
     before = term_loads(slots, groups, terms)
     after = term_loads([*slots, new], groups, terms)
     assert after[new.term] == before[new.term] + new.hours
-    assert {t: v for t, v in after.items() if t != new.term} == {t: v for t, v in before.items() if t != new.term}
+    assert {t: v for t, v in after.items() if t != new.term} == {
+        t: v for t, v in before.items() if t != new.term
+    }
     assert plan_total([*slots, new], groups) == plan_total(slots, groups) + new.hours
 
 
 @SETTINGS
-@given(st.lists(hours_st, min_size=1, max_size=7), st.integers(min_value=0, max_value=9), terms_st, st.data())
+@given(
+    st.lists(hours_st, min_size=1, max_size=7),
+    st.integers(min_value=0, max_value=9),
+    terms_st,
+    st.data(),
+)
 def test_group_counts_its_choose_largest_items(group_hours, choose, terms, data):
     """Over the plan: the best `choose` of the group; within one term: the best `choose` placed there."""
-    placed = [elective(data.draw(st.integers(min_value=1, max_value=terms)), h, "g") for h in group_hours]
+    placed = [
+        elective(data.draw(st.integers(min_value=1, max_value=terms)), h, "g") for h in group_hours
+    ]
     groups = {"g": choose}
     assert plan_total(placed, groups) == brute_force_largest(group_hours, choose)
     loads = term_loads(placed, groups, terms)
@@ -162,8 +198,9 @@ def test_group_contribution_is_added_on_top_of_mandatory_hours(case, data):
     # "z" is a fresh group: the existing plan's groups never use it.
     extra = [elective(1, h, "z") for h in group_hours]
     with_group = {**groups, "z": choose}
-    assert plan_total([*slots, *extra], with_group) == plan_total(slots, groups) + brute_force_largest(group_hours,
-                                                                                                      choose)
+    assert plan_total([*slots, *extra], with_group) == plan_total(
+        slots, groups
+    ) + brute_force_largest(group_hours, choose)
 
 
 @SETTINGS
@@ -177,8 +214,19 @@ def test_total_never_exceeds_sum_of_term_worst_cases(case):
 @given(plan_st(), st.data())
 def test_free_electives_count_nowhere(case, data):
     slots, groups, terms = case
-    free = data.draw(st.lists(st.builds(elective, st.integers(min_value=1, max_value=terms), hours_st, st.none(),
-                                        st.integers(min_value=0, max_value=100)), min_size=1, max_size=5))
+    free = data.draw(
+        st.lists(
+            st.builds(
+                elective,
+                st.integers(min_value=1, max_value=terms),
+                hours_st,
+                st.none(),
+                st.integers(min_value=0, max_value=100),
+            ),
+            min_size=1,
+            max_size=5,
+        )
+    )
     assert term_loads([*slots, *free], groups, terms) == term_loads(slots, groups, terms)
     assert plan_total([*slots, *free], groups) == plan_total(slots, groups)
     assert self_study_per_term([*slots, *free]) == self_study_per_term(slots)
@@ -194,6 +242,7 @@ def test_slot_order_does_not_matter(case, data):
 
 
 # --- worked examples -------------------------------------------------------------------------------
+
 
 def test_contact_hours_add_lecture_seminar_and_practical():
     assert contact_hours(12, 8, 4) == 24
@@ -220,7 +269,9 @@ def test_worked_example_with_mandatory_group_and_free_items():
     assert term_loads(slots, groups, 4) == {1: 58, 2: 45, 3: 15, 4: 0}
     # total: 65 mandatory + best one of g over the plan (20) + best two of h (15) = 100
     assert plan_total(slots, groups) == 100
-    assert sum(term_loads(slots, groups, 4).values()) == 118  # the per-term worst case overshoots the total
+    assert (
+        sum(term_loads(slots, groups, 4).values()) == 118
+    )  # the per-term worst case overshoots the total
     assert self_study_per_term(slots) == {1: 25, 2: 15}
 
 

@@ -50,9 +50,11 @@ def write(tmp_path, name, text):
 
 
 def counts(session):
-    return (session.exec(select(func.count()).select_from(Instrument)).one(),
-            session.exec(select(func.count()).select_from(Course)).one(),
-            session.exec(select(func.count()).select_from(AuditEvent)).one())
+    return (
+        session.exec(select(func.count()).select_from(Instrument)).one(),
+        session.exec(select(func.count()).select_from(Course)).one(),
+        session.exec(select(func.count()).select_from(AuditEvent)).one(),
+    )
 
 
 @pytest.fixture
@@ -79,31 +81,42 @@ def test_load_creates_then_updates_by_code(empty, tmp_path):
     assert report.counts["instruments"]["created"] == 1 and report.counts["courses"]["created"] == 1
     write(tmp_path, "c.yaml", COURSE.replace("Cooperation basics", "Cooperation essentials"))
     report = loader.load(empty, tmp_path)
-    assert report.counts["courses"]["updated"] == 1 and report.counts["instruments"]["unchanged"] == 1
+    assert (
+        report.counts["courses"]["updated"] == 1 and report.counts["instruments"]["unchanged"] == 1
+    )
     course = empty.exec(select(Course).where(Course.code == "TT-100")).one()
     assert course.title == "Cooperation essentials" and course.version == 2
 
 
 def test_one_bad_entry_writes_nothing_and_names_file_entry_and_field(empty, tmp_path):
     write(tmp_path, "i.yaml", INSTRUMENT)
-    bad = COURSE + textwrap.indent(textwrap.dedent("""
+    bad = COURSE + textwrap.indent(
+        textwrap.dedent("""
         - code: TT-101
           title: Broken course
           domain: transnational_crime
           level: initial
           hours: {lecture: ten}
-    """), "  ")
+    """),
+        "  ",
+    )
     write(tmp_path, "c.yaml", bad)
     with pytest.raises(loader.LoadError) as err:
         loader.load(empty, tmp_path)
-    assert any("c.yaml" in p and "courses[1] (TT-101)" in p and "hours.lecture" in p for p in err.value.problems)
+    assert any(
+        "c.yaml" in p and "courses[1] (TT-101)" in p and "hours.lecture" in p
+        for p in err.value.problems
+    )
     assert counts(empty) == (0, 0, 0)
 
 
 def test_unknown_references_are_all_reported(empty, tmp_path):
     write(tmp_path, "i.yaml", INSTRUMENT.replace("themes:", "amends: nowhere-1900\n    themes:"))
-    write(tmp_path, "c.yaml", COURSE.replace("art-2-1", "art-9").replace("status: approved",
-                                                                         "prerequisites: [TT-999]"))
+    write(
+        tmp_path,
+        "c.yaml",
+        COURSE.replace("art-2-1", "art-9").replace("status: approved", "prerequisites: [TT-999]"),
+    )
     with pytest.raises(loader.LoadError) as err:
         loader.load(empty, tmp_path)
     text = "\n".join(err.value.problems)
@@ -115,13 +128,16 @@ def test_unknown_references_are_all_reported(empty, tmp_path):
 
 def test_prerequisite_cycles_and_invalid_yaml_are_refused(empty, tmp_path):
     write(tmp_path, "i.yaml", INSTRUMENT)
-    cyclic = COURSE.replace("status: approved", "prerequisites: [TT-102]") + textwrap.indent(textwrap.dedent("""
+    cyclic = COURSE.replace("status: approved", "prerequisites: [TT-102]") + textwrap.indent(
+        textwrap.dedent("""
         - code: TT-102
           title: Second course
           domain: transnational_crime
           level: initial
           prerequisites: [TT-100]
-    """), "  ")
+    """),
+        "  ",
+    )
     write(tmp_path, "c.yaml", cyclic)
     with pytest.raises(loader.LoadError) as err:
         loader.load(empty, tmp_path)
