@@ -1,7 +1,6 @@
 """Alembic environment: the URL comes from the config (set by `planner migrate`) or settings."""
 
 from alembic import context
-from sqlalchemy import pool
 
 import app.models  # noqa: F401  (registers every table)
 from app.config import get_settings

@@ -1,6 +1,5 @@
 """Coverage of instruments by courses: the course x instrument matrix and the gap report."""
 
-
 from sqlmodel import Session, col, select
 
 from app.models.common import CourseStatus, Depth, LinkKind
