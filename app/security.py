@@ -239,25 +239,26 @@ class BodyLimit:
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
             return await self._too_large(send)
-        seen = 0
-
-        async def counted_receive():
-            nonlocal seen
+        if declared is not None or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            return await self.app(scope, receive, send)
+        # A streamed body of unknown length: read it (up to the limit) before the app sees it.
+        chunks, seen = [], 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise BodyTooLarge
-            return message
+            if message["type"] != "http.request":
+                return
+            chunks.append(message.get("body", b""))
+            seen += len(chunks[-1])
+            if seen > self.limit:
+                return await self._too_large(send)
+            if not message.get("more_body"):
+                break
+        replay = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
 
-        try:
-            await self.app(scope, counted_receive, send)
-        except BodyTooLarge:
-            await self._too_large(send)
+        async def replay_receive():
+            return replay.pop() if replay else await receive()
 
-
-class BodyTooLarge(Exception):
-    pass
+        await self.app(scope, replay_receive, send)
 
 
 class RedactSecrets(logging.Filter):

@@ -4,7 +4,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
 from pydantic import Field as PField
 from sqlalchemy import JSON, Boolean, Column, String
 from sqlmodel import Field, SQLModel
@@ -84,7 +84,8 @@ class LoginFailure(SQLModel, table=True):
 
 Username = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9][a-z0-9._-]{1,63}$"),
+    BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{1,63}$"),
 ]
 Password = Annotated[str, StringConstraints(min_length=10, max_length=256)]
 
