@@ -14,7 +14,10 @@ from app import errors
 from app.api import audit, courses, coverage, instruments, plans
 from app.config import get_settings
 from app.db import get_engine
-from app.pages import accounts, admin, home
+from app.pages import accounts, admin, catalogue, home
+from app.pages import coverage as coverage_pages
+from app.pages import instruments as instrument_pages
+from app.pages import plans as plan_pages
 from app.pages.render import render
 from app.security import BodyLimit, RedactSecrets, SecurityHeaders
 from app.services import accounts as account_service
@@ -67,6 +70,10 @@ def create_app(*, first_run: bool = True) -> FastAPI:
         plans.router,
         audit.router,
         home.router,
+        catalogue.router,
+        instrument_pages.router,
+        plan_pages.router,
+        coverage_pages.router,
         accounts.router,
         admin.router,
     ):

@@ -1,4 +1,4 @@
-"""Template rendering shared by the page routers."""
+"""Template rendering shared by the page routers: layout or fragment, language, CSRF."""
 
 from pathlib import Path
 
@@ -7,11 +7,19 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from app.config import get_settings
+from app.i18n import locale_of, translations
 from app.security import csrf_token
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+templates.env.add_extension("jinja2.ext.i18n")
 templates.env.globals["settings"] = get_settings
 templates.env.globals["csrf_token"] = csrf_token
+templates.env.install_null_translations(newstyle=True)
+templates.env.policies["ext.i18n.trimmed"] = True
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
 
 
 def render(
@@ -21,9 +29,20 @@ def render(
     status: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    ctx = {"principal": getattr(request.state, "principal", None), **(context or {})}
+    """Render a template; its `fragment` block alone when htmx asks (HX-Request)."""
+    locale = locale_of(request)
+    t = translations(locale)
+    ctx = {
+        "principal": getattr(request.state, "principal", None),
+        "locale": locale,
+        "gettext": t.gettext,
+        "ngettext": t.ngettext,
+        "_": t.gettext,
+        "htmx": is_htmx(request),
+        **(context or {}),
+    }
     response = templates.TemplateResponse(request, name, ctx, status_code=status, headers=headers)
-    response.headers["Vary"] = "HX-Request"
+    response.headers["Vary"] = "HX-Request, Accept-Language, Cookie"
     response.headers.setdefault("Cache-Control", "no-store")
     return response
 
