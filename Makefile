@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup migrate load clean bench
+.PHONY: run test setup browser migrate load clean bench
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -30,7 +30,14 @@ load: migrate
 run: load
 	$(BIN)/planner serve --port $(PORT)
 
-test: setup
+# Browser tests drive Debian's Chromium (never a downloaded browser); install it when we can.
+browser:
+	@command -v chromium >/dev/null || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else echo "chromium is not installed: browser tests will be skipped (sudo apt-get install chromium)"; fi; }
+
+test: setup browser
 	$(BIN)/python -m pytest
 
 bench: setup
