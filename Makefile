@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup browser migrate load clean bench
+.PHONY: run test setup browser migrate load clean bench messages
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -42,6 +42,10 @@ test: setup browser
 
 bench: setup
 	$(BIN)/python -m bench.run
+
+# Refresh the translation template after changing UI strings (then `pybabel update`).
+messages: setup
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -o app/locale/messages.pot .
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

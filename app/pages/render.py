@@ -18,6 +18,22 @@ templates.env.install_null_translations(newstyle=True)
 templates.env.policies["ext.i18n.trimmed"] = True
 
 
+def _gettext(translate):
+    def gettext(message: str, **variables) -> str:
+        text = translate(message)
+        return text % variables if variables else text
+
+    return gettext
+
+
+def _ngettext(translate):
+    def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+        variables.setdefault("num", num)
+        return translate(singular, plural, num) % variables
+
+    return ngettext
+
+
 def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
@@ -32,12 +48,13 @@ def render(
     """Render a template; its `fragment` block alone when htmx asks (HX-Request)."""
     locale = locale_of(request)
     t = translations(locale)
+    gettext = _gettext(t.gettext)
     ctx = {
         "principal": getattr(request.state, "principal", None),
         "locale": locale,
-        "gettext": t.gettext,
-        "ngettext": t.ngettext,
-        "_": t.gettext,
+        "gettext": gettext,
+        "ngettext": _ngettext(t.ngettext),
+        "_": gettext,
         "htmx": is_htmx(request),
         **(context or {}),
     }
