@@ -7,6 +7,9 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test setup browser migrate load clean bench messages
 
+# Debian libraries WeasyPrint needs for PDF documents; installed when missing and we are root.
+SYSTEM_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "Python 3.11 or newer is needed (found: $$($(PYTHON) --version))"; exit 1; }
@@ -14,6 +17,11 @@ $(STAMP): pyproject.toml
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			apt-get update -qq && apt-get install -y -qq python3-venv; \
 		else echo "Install the python3-venv package first (sudo apt-get install python3-venv)"; exit 1; fi; }
+	@missing=""; for lib in $(SYSTEM_LIBS); do dpkg -s $$lib >/dev/null 2>&1 || missing="$$missing $$lib"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		else echo "PDF export needs:$$missing (sudo apt-get install$$missing)"; fi; fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
