@@ -35,7 +35,11 @@ def _ngettext(translate):
 
 
 def is_htmx(request: Request) -> bool:
-    return request.headers.get("hx-request") == "true"
+    """An htmx swap wants a fragment; a history restore (Back after hx-push-url) wants the page."""
+    return (
+        request.headers.get("hx-request") == "true"
+        and request.headers.get("hx-history-restore-request") != "true"
+    )
 
 
 def render(

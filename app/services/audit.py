@@ -75,3 +75,9 @@ def search(
     total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
     rows = session.exec(stmt.order_by(col(AuditEvent.id).desc()).limit(limit).offset(offset)).all()
     return list(rows), total
+
+
+def recent_changes(session: Session, limit: int = 10) -> list[AuditEvent]:
+    """The newest events across every entity first."""
+    stmt = select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(limit)
+    return list(session.exec(stmt))
