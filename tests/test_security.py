@@ -44,6 +44,25 @@ EXPECTED = {
     ("GET", "/api/v1/plans/{plan_id}/coverage"): STAFF,
     ("GET", "/api/v1/audit"): STAFF,
     ("GET", "/"): EVERYONE,
+    ("GET", "/courses"): EVERYONE,
+    ("GET", "/courses/new"): EDITORS,
+    ("POST", "/courses"): EDITORS,
+    ("GET", "/courses/{code}"): EVERYONE,
+    ("GET", "/courses/{code}/edit"): EDITORS,
+    ("POST", "/courses/{code}/edit"): EDITORS,
+    ("GET", "/instruments"): EVERYONE,
+    ("GET", "/instruments/{code}"): EVERYONE,
+    ("GET", "/coverage"): EVERYONE,
+    ("GET", "/plans"): STAFF,
+    ("POST", "/plans"): EDITORS,
+    ("GET", "/plans/{plan_id}"): STAFF,
+    ("GET", "/plans/{plan_id}/course-search"): STAFF,
+    ("POST", "/plans/{plan_id}/items"): EDITORS,
+    ("POST", "/plans/{plan_id}/items/{item_id}/move"): EDITORS,
+    ("POST", "/plans/{plan_id}/items/{item_id}/delete"): EDITORS,
+    ("POST", "/plans/{plan_id}/transitions"): {"planner", "reviewer", "admin"},
+    ("POST", "/plans/{plan_id}/versions"): EDITORS,
+    ("GET", "/plans/{plan_id}/diff"): STAFF,
     ("GET", "/account/password"): STAFF,
     ("POST", "/account/password"): STAFF,
     ("GET", "/admin/users"): ADMIN,
@@ -96,8 +115,8 @@ def sample(client):
 def concrete(path: str, sample: dict[str, str]) -> str:
     for key, value in sample.items():
         path = path.replace(key, value)
-    if path.startswith("/api/v1/instruments/"):
-        path = "/api/v1/instruments/ccleo-1979"
+    if path.startswith(("/api/v1/instruments/", "/instruments/")):
+        path = path.rsplit("/", 1)[0] + "/ccleo-1979"
     if path.endswith("/diff"):
         path += "?against=" + sample["{plan_id}"]
     return path
