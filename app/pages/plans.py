@@ -182,8 +182,13 @@ def plan_course_search(
     term: Annotated[int, Query(ge=1, le=12)] = 1,
     q: Annotated[str, Query(max_length=200)] = "",
     course_code: Annotated[str, Query(max_length=200)] = "",
+    revision: Annotated[str, Query(max_length=12)] = "",
 ):
-    """Courses to add: the builder's input is named course_code so that it also posts without JS."""
+    """Courses to add: the builder's input is named course_code so that it also posts without JS.
+
+    The result buttons carry the revision of the page they were searched from, so that adding
+    from a stale page is refused like any other stale edit.
+    """
     q = q or course_code
     plan = plans.get(session, plan_id)
     found, total = (
@@ -200,7 +205,7 @@ def plan_course_search(
             "results": [courses.summary(c) for c in found],
             "total": total,
             "placed": placed,
-            "revision": plan.revision,
+            "revision": int(revision) if revision.isdigit() else plan.revision,
         },
     )
 

@@ -18,13 +18,16 @@ MAX_TOKENS = 12
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
 
-def tokens(query: str) -> list[str]:
-    """Words of a user query, lower-cased; punctuation and operators are never passed through."""
-    return [t.lower() for t in _TOKEN.findall(query)][:MAX_TOKENS]
+def tokens(query: str, limit: int | None = MAX_TOKENS) -> list[str]:
+    """Words of a text, lower-cased; punctuation and operators are never passed through."""
+    return [t.lower() for t in _TOKEN.findall(query)][:limit]
 
 
 def index(session: Session, entity: str, entity_id: int, document: str) -> None:
     """Replace the indexed text of one row."""
+    # Split codes like "HR-101" into words the same way on both backends (PostgreSQL's parser
+    # would otherwise read "-101" as a signed number that a query for "101" never matches).
+    document = " ".join(tokens(document, limit=None))
     if is_postgres(session):
         session.execute(
             text(

@@ -245,3 +245,27 @@ def test_new_version_and_diff_pages(client, browser_as):
     assert diff.status_code == 200
     check_html(diff.text)
     assert "+ " in diff.text and "TC-101" in diff.text
+
+
+def test_search_results_carry_the_revision_of_the_page_they_came_from(client, browser_as):
+    plan = new_plan(client)
+    planner = browser_as("planner")
+    page = planner.get(f"/plans/{plan.id}").text
+    plan.add("TC-101", 2)  # the page is now stale
+    found = planner.get(
+        f"/plans/{plan.id}/course-search",
+        headers=HX,
+        params={"course_code": "human rights", "term": 1, "revision": revision(page)},
+    )
+    assert revision(found.text) == revision(page)
+    stale = planner.post(
+        f"/plans/{plan.id}/items",
+        headers=HX,
+        data={
+            "csrftoken": csrf_from(page),
+            "course_code": "HR-101",
+            "term": "1",
+            "revision": revision(found.text),
+        },
+    )
+    assert stale.status_code == 412
