@@ -1,6 +1,8 @@
 """The course catalogue: reading, writing and linking courses to instruments."""
 
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import delete, func, update
@@ -354,6 +356,28 @@ def create(session: Session, data: CourseCreate, *, actor: str, commit: bool = T
     return course
 
 
+@contextmanager
+def course_edit(
+    session: Session, course: Course, *, expected: int | None, actor: str, commit: bool = True
+) -> Iterator[None]:
+    """One audited change: claim the course's next version, change it, record before and after."""
+    before = snapshot(session, course)
+    _bump(session, course, expected)
+    yield
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="update",
+        entity="course",
+        key=course.code,
+        before=before,
+        after=snapshot(session, course),
+    )
+    if commit:
+        session.commit()
+
+
 def update_course(
     session: Session,
     course: Course,
@@ -364,22 +388,9 @@ def update_course(
     commit: bool = True,
 ) -> Course:
     """Change a course if the caller saw its current version; audited with a field diff."""
-    before = snapshot(session, course)
-    _bump(session, course, expected)
-    _apply(session, course, data)
-    _reindex(session, course)
-    after = snapshot(session, course)
-    audit.record(
-        session,
-        actor=actor,
-        action="update",
-        entity="course",
-        key=course.code,
-        before=before,
-        after=after,
-    )
-    if commit:
-        session.commit()
+    with course_edit(session, course, expected=expected, actor=actor, commit=commit):
+        _apply(session, course, data)
+        _reindex(session, course)
     return course
 
 
@@ -447,28 +458,16 @@ def add_link(
     ).first()
     if duplicate is not None:
         raise Conflict(f"{course.code} already {data.kind} {data.target}.")
-    before = snapshot(session, course)
-    _bump(session, course, expected)
-    link = CourseLink(
-        course_id=course.id,
-        instrument_id=instrument.id,
-        provision_id=provision_id,
-        kind=data.kind,
-        depth=data.depth,
-        hours=data.hours,
-    )
-    session.add(link)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="update",
-        entity="course",
-        key=course.code,
-        before=before,
-        after=snapshot(session, course),
-    )
-    session.commit()
+    with course_edit(session, course, expected=expected, actor=actor):
+        link = CourseLink(
+            course_id=course.id,
+            instrument_id=instrument.id,
+            provision_id=provision_id,
+            kind=data.kind,
+            depth=data.depth,
+            hours=data.hours,
+        )
+        session.add(link)
     return next(lr for lr in links_of(session, [course.id])[course.id] if lr.id == link.id)
 
 
@@ -479,20 +478,8 @@ def delete_link(
     link = session.get(CourseLink, link_id)
     if link is None or link.course_id != course.id:
         raise NotFound(f"Course {course.code} has no link {link_id}.")
-    before = snapshot(session, course)
-    _bump(session, course, expected)
-    session.delete(link)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="update",
-        entity="course",
-        key=course.code,
-        before=before,
-        after=snapshot(session, course),
-    )
-    session.commit()
+    with course_edit(session, course, expected=expected, actor=actor):
+        session.delete(link)
 
 
 def replace_links(

@@ -2,6 +2,8 @@
 
 import re
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 from sqlalchemy import delete, func, update
@@ -488,14 +490,14 @@ def create(
     return plan
 
 
-def update_plan(
-    session: Session, plan: Plan, data: PlanUpdate, *, expected: int | None, actor: str
-) -> Plan:
-    """Change a draft plan's fields."""
+@contextmanager
+def draft_edit(session: Session, plan: Plan, *, expected: int | None, actor: str) -> Iterator[None]:
+    """One audited change to a draft: claim its next revision, change it, record before and after."""
     require_draft(plan)
     before = snapshot(session, plan)
     bump(session, plan, expected)
-    _apply(session, plan, data)
+    yield
+    session.flush()
     audit.record(
         session,
         actor=actor,
@@ -506,6 +508,14 @@ def update_plan(
         after=snapshot(session, plan),
     )
     session.commit()
+
+
+def update_plan(
+    session: Session, plan: Plan, data: PlanUpdate, *, expected: int | None, actor: str
+) -> Plan:
+    """Change a draft plan's fields."""
+    with draft_edit(session, plan, expected=expected, actor=actor):
+        _apply(session, plan, data)
     return plan
 
 
@@ -556,29 +566,17 @@ def add_item(
         )
     _check_term(plan, data.term)
     group_id = _group_id(session, plan, data.elective_group)
-    before = snapshot(session, plan)
-    bump(session, plan, expected)
-    item = PlanItem(
-        plan_id=plan.id,
-        course_id=course_id,
-        term=data.term,
-        mandatory=data.mandatory,
-        elective_group_id=group_id,
-        hours_override=data.hours_override,
-        override_reason=data.override_reason if data.hours_override is not None else None,
-    )
-    session.add(item)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="update",
-        entity="plan",
-        key=str(plan.id),
-        before=before,
-        after=snapshot(session, plan),
-    )
-    session.commit()
+    with draft_edit(session, plan, expected=expected, actor=actor):
+        item = PlanItem(
+            plan_id=plan.id,
+            course_id=course_id,
+            term=data.term,
+            mandatory=data.mandatory,
+            elective_group_id=group_id,
+            hours_override=data.hours_override,
+            override_reason=data.override_reason if data.hours_override is not None else None,
+        )
+        session.add(item)
     return item
 
 
@@ -617,31 +615,19 @@ def update_item(
             "An hour override needs a reason.",
             errors=[field_error(["override_reason"], "required with hours_override")],
         )
-    before = snapshot(session, plan)
-    bump(session, plan, expected)
-    if "term" in given:
-        item.term = data.term
-    item.elective_group_id = group_id
-    if "elective_group" in given and data.elective_group is not None:
-        item.mandatory = False
-    if "mandatory" in given and data.mandatory is not None:
-        item.mandatory = data.mandatory
-        if data.mandatory:
-            item.elective_group_id = None
-    item.hours_override = override
-    item.override_reason = reason if override is not None else None
-    session.add(item)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="update",
-        entity="plan",
-        key=str(plan.id),
-        before=before,
-        after=snapshot(session, plan),
-    )
-    session.commit()
+    with draft_edit(session, plan, expected=expected, actor=actor):
+        if "term" in given:
+            item.term = data.term
+        item.elective_group_id = group_id
+        if "elective_group" in given and data.elective_group is not None:
+            item.mandatory = False
+        if "mandatory" in given and data.mandatory is not None:
+            item.mandatory = data.mandatory
+            if data.mandatory:
+                item.elective_group_id = None
+        item.hours_override = override
+        item.override_reason = reason if override is not None else None
+        session.add(item)
     return item
 
 
@@ -649,21 +635,8 @@ def delete_item(
     session: Session, plan: Plan, item: PlanItem, *, expected: int | None, actor: str
 ) -> None:
     """Take a course out of a draft plan."""
-    require_draft(plan)
-    before = snapshot(session, plan)
-    bump(session, plan, expected)
-    session.delete(item)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="update",
-        entity="plan",
-        key=str(plan.id),
-        before=before,
-        after=snapshot(session, plan),
-    )
-    session.commit()
+    with draft_edit(session, plan, expected=expected, actor=actor):
+        session.delete(item)
 
 
 def read_item(session: Session, plan: Plan, item_id: int) -> ItemRead:
