@@ -133,6 +133,7 @@ class Op:
     baseline: str | None = None  # key into baselines()
     target_ms: float | None = None
     heavy: bool = False
+    repeat: int | None = None  # fixed number of timed calls, for the slowest operations
 
 
 @dataclass
@@ -180,6 +181,20 @@ def operations(client: TestClient, session: Session, plan_id: int) -> list[Op]:
         ),
         Op("plan detail (60 items)", get(client, f"/api/v1/plans/{plan_id}"), "plan", 100),
         Op("home page (HTML)", get(client, "/"), None, 100, heavy=True),
+        Op(
+            "syllabus PDF (HR-101)",
+            get(client, "/api/v1/courses/HR-101/syllabus?format=pdf"),
+            None,
+            1000,
+            heavy=True,
+        ),
+        Op(
+            "plan syllabus book PDF (60 items)",
+            get(client, f"/api/v1/plans/{plan_id}/syllabus?format=pdf"),
+            None,
+            15000,
+            repeat=3,
+        ),
     ]
 
 
@@ -212,7 +227,7 @@ def bench_backend(db: BenchDB, repeat: int) -> tuple[list[Row], Stats]:
     ):
         floor = measure(get(client, "/healthz"), repeat)
         for op in operations(client, session, db.plan_id):
-            n = heavy_repeat if op.heavy else repeat
+            n = op.repeat or (heavy_repeat if op.heavy else repeat)
             stats = measure(op.call, n)
             base = measure(raw_query(db.raw, sql[op.baseline]), n) if op.baseline else None
             rows.append(Row(op, stats, base))

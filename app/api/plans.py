@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
+from app.api.coverage import MATRIX_FILES, FormatQuery, MatrixFormat, matrix_answer
 from app.api.deps import ExpectedVersion, Limit, Offset, set_etag
 from app.db import SessionDep
 from app.models.accounts import Scope
@@ -258,10 +259,20 @@ def diff_plan(
     return plan_workflow.diff(session, plan, plans.get(session, against))
 
 
-@router.get("/{plan_id}/coverage", response_model=CoverageMatrix, responses={404: PROBLEMS[404]})
+@router.get(
+    "/{plan_id}/coverage",
+    response_model=CoverageMatrix,
+    responses={**MATRIX_FILES, 404: PROBLEMS[404]},
+)
 def plan_coverage(
     principal: PlansRead,
     session: SessionDep,
     plan: PlanDep,
-) -> CoverageMatrix:
-    return coverage.matrix(session, plan_id=plan.id)
+    format: FormatQuery = MatrixFormat.json,
+) -> CoverageMatrix | Response:
+    return matrix_answer(
+        coverage.matrix(session, plan_id=plan.id),
+        format,
+        stem=f"{plan.code}-v{plan.version}-coverage",
+        scope=f"plan {plan.code} v{plan.version}, {plan.name}",
+    )
