@@ -36,7 +36,7 @@ load: migrate
 	$(BIN)/planner load --if-empty
 
 run: load
-	$(BIN)/planner serve --port $(PORT)
+	$(BIN)/planner serve --port $(PORT) --with-worker
 
 # Browser tests drive Debian's Chromium (never a downloaded browser); install it when we can.
 browser:

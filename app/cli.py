@@ -153,21 +153,127 @@ def _cmd_client(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_dump(args: argparse.Namespace) -> int:
+    import json
+
+    from sqlmodel import Session
+
+    from app.db import get_engine, is_postgres
+    from app.services import backup
+
+    engine = get_engine()
+    if is_postgres(engine):  # one consistent snapshot while others keep writing
+        engine = engine.execution_options(isolation_level="REPEATABLE READ")
+    with Session(engine) as session:
+        data = backup.dump(session)
+    text = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    if args.file == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.file).write_text(text, encoding="utf-8")
+        rows = sum(len(t) for t in data["tables"].values())
+        print(f"wrote {rows} rows of {len(data['tables'])} tables to {args.file}")
+    return 0
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    import json
+
+    from pydantic import ValidationError
+    from sqlmodel import Session
+
+    from app.db import get_write_engine
+    from app.errors import PlannerError
+    from app.services import backup
+
+    try:
+        source = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")  # noqa: SIM115
+        with source:
+            data = json.load(source)
+    except (OSError, ValueError) as exc:
+        print(f"cannot read the backup: {exc}", file=sys.stderr)
+        return 2
+    with Session(get_write_engine()) as session:
+        try:
+            counts = backup.restore(session, data)
+        except ValidationError as exc:
+            for err in exc.errors():
+                print(f"{'.'.join(map(str, err['loc']))}: {err['msg']}", file=sys.stderr)
+            return 2
+        except PlannerError as exc:
+            print(f"restore failed, nothing was written: {exc.detail}", file=sys.stderr)
+            for err in exc.errors or []:
+                print(f"  {err['field']}: {err['message']}", file=sys.stderr)
+            return 1
+    print(f"restored {sum(counts.values())} rows of {len(counts)} tables")
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     import logging
+    import os
 
     import uvicorn
 
+    # The app (and every worker process) reads where it is served from the settings: the
+    # first-run setup link must name the port actually used.
+    if args.host:
+        os.environ["PLANNER_HOST"] = args.host
+    if args.port:
+        os.environ["PLANNER_PORT"] = str(args.port)
+    get_settings.cache_clear()
     settings = get_settings()
     logging.basicConfig(level=settings.log_level.upper())
+    if args.with_worker:
+        _start_worker_thread()
     uvicorn.run(
         "app.main:app",
-        host=args.host or settings.host,
-        port=args.port or settings.port,
+        host=settings.host,
+        port=settings.port,
         workers=args.workers or settings.workers,
         log_level=settings.log_level,
         proxy_headers=True,
     )
+    return 0
+
+
+def _start_worker_thread() -> None:
+    """Deliver webhooks from inside `planner serve` (one process: the `make run` set-up)."""
+    import logging
+    import threading
+    import time
+
+    from sqlmodel import Session
+
+    from app.db import get_write_engine
+    from app.services import delivery
+
+    def loop() -> None:
+        while True:
+            try:
+                delivery.run_forever(lambda: Session(get_write_engine(), expire_on_commit=False))
+            except Exception:  # keep delivering after a transient failure (e.g. a locked database)
+                logging.getLogger("planner.worker").exception("webhook worker failed; restarting")
+                time.sleep(5)
+
+    threading.Thread(target=loop, name="webhook-worker", daemon=True).start()
+
+
+def _cmd_worker(args) -> int:  # pragma: no cover - a loop until interrupted
+    import logging
+
+    from sqlmodel import Session
+
+    from app.db import get_write_engine
+    from app.services import delivery
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    try:
+        delivery.run_forever(
+            lambda: Session(get_write_engine(), expire_on_commit=False), idle_seconds=args.idle
+        )
+    except KeyboardInterrupt:
+        return 0
     return 0
 
 
@@ -178,6 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.add_argument("--workers", type=int)
+    p.add_argument("--with-worker", action="store_true", help="also deliver webhooks in-process")
     p.set_defaults(func=_cmd_serve)
     p = sub.add_parser("migrate", help="apply database migrations")
     p.add_argument("revision", nargs="?", default="head")
@@ -186,6 +293,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", nargs="?", help="file or folder (default: the shipped curricula/)")
     p.add_argument("--if-empty", action="store_true", help="only when the database holds no data")
     p.set_defaults(func=_cmd_load)
+    p = sub.add_parser("dump", help="write a JSON backup of the whole database")
+    p.add_argument("file", help="backup file to write (- for standard output)")
+    p.set_defaults(func=_cmd_dump)
+    p = sub.add_parser("restore", help="restore a JSON backup into an empty database")
+    p.add_argument("file", help="backup file to read (- for standard input)")
+    p.set_defaults(func=_cmd_restore)
+    p = sub.add_parser("worker", help="deliver webhooks from the outbox (run one or more)")
+    p.add_argument("--idle", type=float, default=2.0, help="seconds to wait when nothing is due")
+    p.set_defaults(func=_cmd_worker)
 
     from app.models.accounts import Role, Scope
 

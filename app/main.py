@@ -11,15 +11,22 @@ from sqlmodel import Session
 from starlette.middleware.sessions import SessionMiddleware
 
 from app import errors
-from app.api import audit, courses, coverage, instruments, plans
+from app.api import audit, courses, coverage, hr, instruments, interchange, plans, scim
+from app.api import case as case_api
+from app.api import exports as export_api
+from app.api import personnel as personnel_api
+from app.api import records as records_api
+from app.api import webhooks as webhooks_api
 from app.config import get_settings
 from app.db import get_engine
 from app.pages import accounts, admin, catalogue, home
 from app.pages import coverage as coverage_pages
 from app.pages import instruments as instrument_pages
+from app.pages import personnel as personnel_pages
 from app.pages import plans as plan_pages
+from app.pages import webhooks as webhook_pages
 from app.pages.render import render
-from app.security import BodyLimit, RedactSecrets, SecurityHeaders
+from app.security import BodyLimit, RedactSecrets, RejectNul, SecurityHeaders
 from app.services import accounts as account_service
 
 log = logging.getLogger("planner")
@@ -51,6 +58,64 @@ async def lifespan(app: FastAPI):
     yield
 
 
+PROBLEM_SCHEMA = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; validation problems list every field error.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "loc", "message", "type"],
+                "properties": {
+                    "field": {"type": "string"},
+                    "loc": {
+                        "type": "array",
+                        "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                    },
+                    "message": {"type": "string"},
+                    "type": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Every error of the JSON API is problem+json: say so in the OpenAPI document."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = build()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for path, operations in schema.get("paths", {}).items():
+            if path.startswith("/scim/"):
+                continue  # SCIM documents its own error bodies
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                if "422" in responses:
+                    responses["422"] = {
+                        "description": "Invalid input (every field error listed)",
+                        "content": problem,
+                    }
+                responses.setdefault("default", {"description": "Error", "content": problem})
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi
+
+
 def create_app(*, first_run: bool = True) -> FastAPI:
     settings = get_settings()
     logging.getLogger("uvicorn.access").addFilter(RedactSecrets())
@@ -68,12 +133,22 @@ def create_app(*, first_run: bool = True) -> FastAPI:
         courses.router,
         coverage.router,
         plans.router,
+        export_api.router,
         audit.router,
+        interchange.router,
+        case_api.router,
+        personnel_api.router,
+        scim.router,
+        records_api.router,
+        webhooks_api.router,
+        hr.router,
         home.router,
         catalogue.router,
         instrument_pages.router,
         plan_pages.router,
         coverage_pages.router,
+        personnel_pages.router,
+        webhook_pages.router,
         accounts.router,
         admin.router,
     ):
@@ -88,6 +163,7 @@ def create_app(*, first_run: bool = True) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    _document_problems(app)
     # Outermost last: headers on every answer, the size limit before anything reads a body.
     app.add_middleware(
         SessionMiddleware,
@@ -97,6 +173,7 @@ def create_app(*, first_run: bool = True) -> FastAPI:
         same_site="lax",
         https_only=settings.secure_cookies,
     )
+    app.add_middleware(RejectNul)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     return app

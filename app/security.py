@@ -308,3 +308,64 @@ PlansWrite = Annotated[Principal, Depends(require(Scope.plans_write))]
 PlansTransition = Annotated[Principal, Depends(require_any(Scope.plans_write, Scope.plans_approve))]
 AuditRead = Annotated[Principal, Depends(require(AUDIT_READ))]
 AdminOnly = Annotated[Principal, Depends(require(ADMIN))]
+
+
+class RejectNul:
+    """Refuses NUL characters in the path, query or a JSON body with 400: no database stores them.
+
+    SCIM paths get a SCIM error body, everything else problem+json. Uploaded files (multipart)
+    are not inspected: an XLSX file is a zip and holds NUL bytes legitimately.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def _refuse(self, scope, send):
+        if scope["path"].startswith("/scim/"):
+            body = (
+                b'{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"400",'
+                b'"scimType":"invalidValue","detail":"NUL characters are not allowed."}'
+            )
+            kind = b"application/scim+json"
+        else:
+            body = (
+                b'{"type":"https://planner.example/problems/bad-request","title":"Bad request",'
+                b'"status":400,"detail":"NUL characters are not allowed."}'
+            )
+            kind = b"application/problem+json"
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 400,
+                "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        query = scope.get("query_string", b"")
+        if b"\x00" in scope["path"].encode() or b"%00" in raw_path or b"%00" in query:
+            return await self._refuse(scope, send)
+        headers = dict(scope.get("headers", []))
+        if b"json" not in headers.get(b"content-type", b""):
+            return await self.app(scope, receive, send)
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        if b"\\u0000" in body or b"\x00" in body:
+            return await self._refuse(scope, send)
+        replay = [{"type": "http.request", "body": body, "more_body": False}]
+
+        async def replay_receive():
+            return replay.pop() if replay else await receive()
+
+        await self.app(scope, replay_receive, send)

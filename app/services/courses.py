@@ -26,7 +26,8 @@ from app.models.courses import (
     check_language_fields,
 )
 from app.models.instruments import Instrument, Provision
-from app.services import audit, search
+from app.models.plans import Plan, PlanItem
+from app.services import audit, search, webhooks
 
 SCALAR_FIELDS = (
     "title",
@@ -391,6 +392,7 @@ def update_course(
     with course_edit(session, course, expected=expected, actor=actor, commit=commit):
         _apply(session, course, data)
         _reindex(session, course)
+        webhooks.emit(session, "course.updated", {"code": course.code, "version": course.version})
     return course
 
 
@@ -404,6 +406,17 @@ def delete_course(session: Session, course: Course, *, expected: int | None, act
     if required_by:
         raise Conflict(
             f"Course {course.code} is a prerequisite of {', '.join(sorted(required_by))}."
+        )
+    in_plans = session.exec(
+        select(Plan.code, Plan.version)
+        .join(PlanItem, col(PlanItem.plan_id) == Plan.id)
+        .where(PlanItem.course_id == course.id)
+        .order_by(Plan.code, Plan.version)
+    ).all()
+    if in_plans:
+        named = ", ".join(f"{code} v{version}" for code, version in in_plans)
+        raise Conflict(
+            f"Course {course.code} is placed in plan(s) {named}; archive it instead of deleting."
         )
     before = snapshot(session, course)
     _bump(session, course, expected)

@@ -20,7 +20,7 @@ from app.models.plans import (
     Validation,
     VersionIn,
 )
-from app.services import audit, hours, plans, validation
+from app.services import audit, hours, plans, validation, webhooks
 
 # action -> (from, to)
 TRANSITIONS: dict[Action, tuple[PlanStatus, PlanStatus]] = {
@@ -79,6 +79,12 @@ def transition(
             comment=data.comment,
         )
     )
+    if target in (PlanStatus.approved, PlanStatus.archived):
+        webhooks.emit(
+            session,
+            f"plan.{target.value}",
+            {"id": plan.id, "code": plan.code, "version": plan.version, "status": target.value},
+        )
     audit.record(
         session,
         actor=actor,
