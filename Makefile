@@ -38,12 +38,15 @@ load: migrate
 run: load
 	$(BIN)/planner serve --port $(PORT) --with-worker
 
-# Browser tests drive Debian's Chromium (never a downloaded browser); install it when we can.
+# Browser tests drive Debian's Chromium (never a downloaded browser) and the HTML validator runs
+# on Java; install both from Debian when we can.
 browser:
-	@command -v chromium >/dev/null || { \
+	@missing=""; command -v chromium >/dev/null || missing="chromium"; \
+	command -v java >/dev/null || missing="$$missing default-jre-headless"; \
+	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-		else echo "chromium is not installed: browser tests will be skipped (sudo apt-get install chromium)"; fi; }
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		else echo "missing:$$missing - browser and validator tests will be skipped (sudo apt-get install$$missing)"; fi; fi
 
 test: setup browser
 	$(BIN)/python -m pytest

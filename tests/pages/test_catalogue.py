@@ -45,7 +45,7 @@ def test_list_is_a_full_page_and_htmx_gets_the_results_only(client):
     full_page(page.text)
     assert '<html lang="en">' in page.text and 'id="results"' in page.text
     assert "/static/css/catalogue.css" in page.text
-    assert 'hx-trigger="input changed delay:300ms, search"' in page.text
+    assert 'data-hx-trigger="input changed delay:300ms, search"' in page.text
     assert len(codes_in(page.text)) == 50  # one page of 50
 
     fragment = client.get("/courses", params={"q": "human"}, headers={"HX-Request": "true"})
@@ -53,7 +53,7 @@ def test_list_is_a_full_page_and_htmx_gets_the_results_only(client):
     check_html(fragment.text)
     assert "<html" not in fragment.text and "<form" not in fragment.text
     assert "HR-101" in codes_in(fragment.text)
-    assert 'id="result-count" hx-swap-oob="innerHTML"' in fragment.text
+    assert 'id="result-count" data-hx-swap-oob="innerHTML"' in fragment.text
 
     # htmx restoring history after Back asks for the whole page
     restore = client.get(

@@ -87,7 +87,7 @@ def test_full_page_and_htmx_fragment(client):
     assert "HX-Request" in full.headers["vary"]
     assert full.text.lstrip().lower().startswith("<!doctype html>")
     assert "css/coverage.css" in full.text
-    assert 'hx-get="' in full.text and 'hx-push-url="true"' in full.text
+    assert 'data-hx-get="' in full.text and 'data-hx-push-url="true"' in full.text
     assert 'hx-target="#coverage-matrix"' in full.text
     whole = page(full)
     assert len(whole.rows) == 53 and len(whole.columns) == 35  # the shipped catalogue
@@ -97,7 +97,7 @@ def test_full_page_and_htmx_fragment(client):
     assert "<html" not in fragment.text and "<form" not in fragment.text
     assert "Legend" not in fragment.text  # the legend stays; only the matrix region is swapped
     assert part.rows == whole.rows and part.column_codes == whole.column_codes
-    assert 'id="coverage-status" hx-swap-oob="innerHTML"' in fragment.text
+    assert 'id="coverage-status" data-hx-swap-oob="innerHTML"' in fragment.text
 
     # htmx restoring history (no cache) needs the whole page, not the region.
     restored = client.get("/coverage", headers={**FRAGMENT, "HX-History-Restore-Request": "true"})
