@@ -259,6 +259,15 @@ def _start_worker_thread() -> None:
     threading.Thread(target=loop, name="webhook-worker", daemon=True).start()
 
 
+def _cmd_notify_due(args: argparse.Namespace) -> int:
+    from app.services import requirements
+
+    with _session() as session:
+        found = requirements.notify_due(session)
+    print(f"{found} new training-due notice(s) queued")
+    return 0
+
+
 def _cmd_worker(args) -> int:  # pragma: no cover - a loop until interrupted
     import logging
 
@@ -299,6 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("restore", help="restore a JSON backup into an empty database")
     p.add_argument("file", help="backup file to read (- for standard input)")
     p.set_defaults(func=_cmd_restore)
+    p = sub.add_parser("notify-due", help="queue person.training_due for people newly due")
+    p.set_defaults(func=_cmd_notify_due)
     p = sub.add_parser("worker", help="deliver webhooks from the outbox (run one or more)")
     p.add_argument("--idle", type=float, default=2.0, help="seconds to wait when nothing is due")
     p.set_defaults(func=_cmd_worker)

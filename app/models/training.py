@@ -305,3 +305,17 @@ class Transcript(BaseModel):
     enrollments: list[EnrollmentRead]
     in_service_hours_by_year: dict[str, float]
     requirements: list[RequirementState]
+
+
+class TrainingDueNotice(SQLModel, table=True):
+    """That `person.training_due` was sent for this person, rule, standing and due date."""
+
+    __tablename__ = "training_due_notice"
+    __table_args__ = (UniqueConstraint("person_id", "requirement_id", "status", "due_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(sa_column=_fk("person"))
+    requirement_id: int = Field(sa_column=_fk("requirement", ondelete="CASCADE"))
+    status: ComplianceStatus = Field(sa_type=String(16))
+    due_key: str = Field(default="", sa_type=String(10))  # the due date, "" when there is none
+    notified_at: dt.datetime = Field(default_factory=utcnow)

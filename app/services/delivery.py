@@ -143,11 +143,22 @@ def run_once(
     return len(ids)
 
 
+DUE_SCAN_SECONDS = 3600  # how often the worker looks for people newly due or overdue
+
+
 def run_forever(session_factory, *, idle_seconds: float = 2.0) -> None:  # pragma: no cover
     """The `planner worker` loop; stop it with Ctrl-C or SIGTERM."""
     log.info("webhook worker started")
+    last_scan = 0.0
     with httpx.Client(follow_redirects=False) as client:
         while True:
+            if time.monotonic() - last_scan > DUE_SCAN_SECONDS:
+                from app.services import requirements  # the scan reads rules, people, records
+
+                with session_factory() as session:
+                    found = requirements.notify_due(session)
+                log.info("training-due scan: %d new notice(s)", found)
+                last_scan = time.monotonic()
             with session_factory() as session:
                 handled = run_once(session, client=client)
             if not handled:

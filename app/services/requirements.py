@@ -23,11 +23,12 @@ from app.models.training import (
     RequirementKind,
     RequirementRead,
     RequirementState,
+    TrainingDueNotice,
     TrainingRecord,
     Transcript,
     TranscriptPerson,
 )
-from app.services import audit, courses, records
+from app.services import audit, courses, records, webhooks
 
 WARN = timedelta(days=90)  # a refresher or certificate is "due" this long before it lapses
 COUNTED = [RecordResult.passed.value, RecordResult.attended.value]
@@ -294,3 +295,53 @@ def transcript(session: Session, person: Person, *, today: date | None = None) -
         in_service_hours_by_year=dict(sorted(hours.items())),
         requirements=standing.requirements,
     )
+
+
+def notify_due(session: Session, *, today: date | None = None) -> int:
+    """Emit `person.training_due` once per person, rule, standing and due date; returns how many."""
+    today = today or utcnow().date()
+    people = list(
+        session.exec(
+            select(Person).where(col(Person.active).is_(True), col(Person.deleted_at).is_(None))
+        )
+    )
+    by_scim = {p.scim_id: p for p in people}
+    sent = {
+        (n.person_id, n.requirement_id, n.status, n.due_key)
+        for n in session.exec(select(TrainingDueNotice))
+    }
+    events, notices = [], []
+    for item in assess(session, people, today):
+        person = by_scim[item.person]
+        for state in item.requirements:
+            if state.status == ComplianceStatus.done:
+                continue
+            due_key = state.due_on.isoformat() if state.due_on else ""
+            key = (person.id, state.requirement, state.status, due_key)
+            if key in sent:
+                continue
+            notices.append(
+                TrainingDueNotice(
+                    person_id=person.id,
+                    requirement_id=state.requirement,
+                    status=state.status,
+                    due_key=due_key,
+                )
+            )
+            events.append(
+                {
+                    "person": person.scim_id,
+                    "employee_number": person.employee_number,
+                    "display_name": item.display_name,
+                    "requirement": state.requirement,
+                    "name": state.name,
+                    "status": state.status.value,
+                    "due_on": due_key or None,
+                    "detail": state.detail,
+                }
+            )
+    if notices:
+        session.add_all(notices)
+        webhooks.emit_many(session, "person.training_due", events)
+    session.commit()
+    return len(notices)
