@@ -38,8 +38,9 @@ AVAILABLE = {
 
 def _workspace(session, plan: Plan, principal, *, message: str | None = None, errors=None) -> dict:
     """Everything the plan builder shows: terms, totals, findings, lineage, actions."""
-    detail = plans.detail(session, plan)
-    validation = plan_workflow.validate(session, plan)
+    loaded = plans.facts(session, plan)  # read once: the terms and the findings share it
+    detail = plans.detail(session, plan, loaded)
+    validation = plan_workflow.validation_of(loaded[0])
     versions, _ = plans.list_plans(session, code=plan.code, limit=500)
     actions = [
         a

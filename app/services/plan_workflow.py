@@ -33,7 +33,12 @@ TRANSITIONS: dict[Action, tuple[PlanStatus, PlanStatus]] = {
 
 def validate(session: Session, plan: Plan) -> Validation:
     """All findings of a plan, with the counts of errors and warnings."""
-    findings = validation.validate(plans.facts(session, plan)[0])
+    return validation_of(plans.facts(session, plan)[0])
+
+
+def validation_of(facts: validation.PlanFacts) -> Validation:
+    """The findings of facts already read, with the counts of errors and warnings."""
+    findings = validation.validate(facts)
     errors = sum(f.severity == Severity.error for f in findings)
     return Validation(
         valid=errors == 0, errors=errors, warnings=len(findings) - errors, findings=findings

@@ -240,9 +240,11 @@ def item_read(f: PlanFacts, item: ItemFacts, display: dict[str, Any]) -> ItemRea
     )
 
 
-def detail(session: Session, plan: Plan) -> PlanRead:
-    """One plan, term by term, with totals, transitions and lineage."""
-    f, display = facts(session, plan)
+def detail(
+    session: Session, plan: Plan, loaded: tuple[PlanFacts, dict[int, dict[str, Any]]] | None = None
+) -> PlanRead:
+    """One plan, term by term, with totals, transitions and lineage (`loaded`: its facts, if read)."""
+    f, display = loaded or facts(session, plan)
     slots = f.slots()
     loads = hours.term_loads(slots, f.groups, f.terms)
     self_study = hours.self_study_per_term(slots)
