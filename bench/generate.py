@@ -592,7 +592,7 @@ class Generator:
             pid = first + k
             level = self.rng.choices(list(Level), [45, 35, 12, 8])[0]
             terms = self.rng.choice([2, 4, 4, 6, 6, 8])
-            size = 30 + self.rng.randrange(31)
+            size = 60 if k == 0 else 30 + self.rng.randrange(31)  # the first: the 60-item bench plan
             pool = approved.get(level, []) if len(approved.get(level, [])) >= size else everything
             chosen = self.rng.sample(pool, min(size, len(pool)))
             per_term: dict[int, int] = {}

@@ -269,9 +269,9 @@ def plan_coverage(
     session: SessionDep,
     plan: PlanDep,
     format: FormatQuery = MatrixFormat.json,
-) -> CoverageMatrix | Response:
+) -> Response:
     return matrix_answer(
-        coverage.matrix(session, plan_id=plan.id),
+        coverage.fold(session, plan_id=plan.id),
         format,
         stem=f"{plan.code}-v{plan.version}-coverage",
         scope=f"plan {plan.code} v{plan.version}, {plan.name}",

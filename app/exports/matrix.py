@@ -16,6 +16,7 @@ from app.exports import stamp
 from app.exports.spreadsheets import neutralise  # the one rule for every spreadsheet we write
 from app.models.common import Depth, LinkKind
 from app.models.coverage import CoverageMatrix, MatrixCell, MatrixCourse, MatrixInstrument
+from app.services.coverage import Cell, Column, Matrix, Row
 
 KIND_LETTER = {
     LinkKind.teaches: "T",
@@ -27,18 +28,18 @@ DEPTH_VALUE = {Depth.introduced: 1, Depth.reinforced: 2, Depth.mastered: 3}
 SCALE = ("#FFF2CC", "#9FC5E8", "#38761D")  # introduced -> mastered, the scale's three colours
 
 
-def cell_text(cell: MatrixCell) -> str:
+def cell_text(cell: MatrixCell | Cell) -> str:
     letters = "/".join(KIND_LETTER[k] for k in cell.kinds)
     return f"{letters} {cell.depth} {cell.hours}h"
 
 
 @dataclass(frozen=True)
 class Grid:
-    instruments: list[MatrixInstrument]
-    rows: list[tuple[MatrixCourse, list[MatrixCell | None]]]
+    instruments: list[MatrixInstrument | Column]
+    rows: list[tuple[MatrixCourse | Row, list[MatrixCell | Cell | None]]]
 
 
-def grid(matrix: CoverageMatrix, *, used_only: bool = False) -> Grid:
+def grid(matrix: CoverageMatrix | Matrix, *, used_only: bool = False) -> Grid:
     """The matrix as rows of cells; `used_only` drops instruments no course links to."""
     cells = {(c.course, c.instrument): c for c in matrix.cells}
     used = {c.instrument for c in matrix.cells}
@@ -60,7 +61,7 @@ def chunks(g: Grid, width: int = 8) -> list[Grid]:
     ]
 
 
-def to_csv(matrix: CoverageMatrix) -> bytes:
+def to_csv(matrix: CoverageMatrix | Matrix) -> bytes:
     """UTF-8 with a byte-order mark, so spreadsheet programs read Cyrillic and Uzbek right."""
     g = grid(matrix)
     out = io.StringIO()
@@ -74,7 +75,7 @@ def to_csv(matrix: CoverageMatrix) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def to_xlsx(matrix: CoverageMatrix, *, scope: str, generated_at: datetime) -> bytes:
+def to_xlsx(matrix: CoverageMatrix | Matrix, *, scope: str, generated_at: datetime) -> bytes:
     """Sheets: Coverage (cell text), Depth (1-3 with a colour scale) and Legend."""
     g = grid(matrix)
     buffer = io.BytesIO()

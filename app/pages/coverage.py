@@ -11,7 +11,6 @@ from app.db import SessionDep
 from app.errors import Invalid, field_error
 from app.i18n import locale_of, translations
 from app.models.common import CourseStatus, Domain, LinkKind, Theme
-from app.models.coverage import CoverageMatrix, MatrixCourse
 from app.pages.render import is_htmx, render
 from app.security import CatalogRead
 from app.services import coverage
@@ -53,8 +52,8 @@ def _choice(enum: type[StrEnum], name: str, value: str | None) -> StrEnum | None
 
 
 def rows_of(
-    m: CoverageMatrix, courses: list[MatrixCourse], t
-) -> list[tuple[MatrixCourse, list[Cell | None]]]:
+    m: coverage.Matrix, courses: list[coverage.Row], t
+) -> list[tuple[coverage.Row, list[Cell | None]]]:
     """Each course with its cells in column order (None where it has no link), in one pass."""
     wanted = {c.code for c in courses}
     lookup: dict[str, dict[str, Cell]] = {}
@@ -103,14 +102,17 @@ def coverage_page(
         "status": _choice(CourseStatus, "status", status),
     }
     public_only = not principal.sees_all_courses
-    m = coverage.matrix(session, **filters, public_only=public_only)
+    total = coverage.count_courses(
+        session, domain=filters["domain"], status=filters["status"], public_only=public_only
+    )
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(page, pages)
+    first = (page - 1) * PAGE_SIZE
+    m = coverage.fold(session, **filters, public_only=public_only, offset=first, limit=PAGE_SIZE)
     uncovered = coverage.gaps(session, public_only=public_only).uncovered_instruments
     shown = {i.code for i in m.instruments}
     gaps = [g for g in uncovered if g.code in shown]
-    pages = max(1, -(-len(m.courses) // PAGE_SIZE))
-    page = min(page, pages)
-    first = (page - 1) * PAGE_SIZE
-    courses = m.courses[first : first + PAGE_SIZE]
+    courses = m.courses
     query = {k: v.value for k, v in filters.items() if v is not None}
     # htmx history restores need the whole page; only the filter form asks for the region alone.
     restoring = request.headers.get("hx-history-restore-request") == "true"
@@ -131,6 +133,7 @@ def coverage_page(
                 "pages": pages,
                 "first": first + 1,
                 "last": first + len(courses),
+                "total": total,
                 "query": query,
             },
             "gap_codes": {g.code for g in gaps},
