@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup browser migrate load clean bench messages
+.PHONY: run test setup browser wrk migrate curricula load clean bench messages
 
 # Debian libraries WeasyPrint needs for PDF documents; installed when missing and we are root.
 SYSTEM_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
@@ -32,10 +32,10 @@ setup: $(STAMP)
 migrate: setup
 	$(BIN)/planner migrate
 
-load: migrate
+curricula: migrate
 	$(BIN)/planner load --if-empty
 
-run: load
+run: curricula
 	$(BIN)/planner serve --port $(PORT) --with-worker
 
 # Browser tests drive Debian's Chromium (never a downloaded browser) and the HTML validator runs
@@ -51,8 +51,19 @@ browser:
 test: setup browser
 	$(BIN)/python -m pytest
 
-bench: setup
+# The load test and the throughput benchmarks drive the server with Debian's wrk.
+wrk:
+	@command -v wrk >/dev/null || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
+		else echo "missing: wrk - the load test needs it (sudo apt-get install wrk)"; fi; }
+
+bench: setup wrk
 	$(BIN)/python -m bench.run
+
+# A bounded load test on a scratch PostgreSQL database: make load LOAD_ARGS="--seconds 10".
+load: setup wrk
+	$(BIN)/python -m bench.load $(LOAD_ARGS)
 
 # Refresh the translation template after changing UI strings (then `pybabel update`).
 messages: setup
