@@ -269,6 +269,15 @@ SERVICES = ["Patrol Service", "Criminal Investigation", "Drug Control", "Counter
 SERVICES += ["Economic Crime", "Transport Police"]
 
 
+def course_code(domain: Domain, n: int) -> str:
+    """The n-th generated code of a domain, in the catalogue's form (HR-101, HR-101A): numbers
+    100-999 with a letter (the shipped courses have none), then a third prefix letter."""
+    n -= 1
+    block, number = divmod(n, 900)
+    extra = "" if block < 26 else chr(65 + (block // 26 - 1) % 26)
+    return f"{PREFIX[domain]}{extra}-{100 + number}{chr(65 + block % 26)}"
+
+
 # ---- the generator -----------------------------------------------------------------------------
 
 
@@ -452,7 +461,7 @@ class Generator:
             cid = first + k
             domain = self.rng.choices(domains, DOMAIN_WEIGHTS)[0]
             numbers[domain] += 1
-            code = f"{PREFIX[domain]}-{numbers[domain]:05d}"
+            code = course_code(domain, numbers[domain])
             level = self.rng.choices(list(Level), [40, 35, 15, 10])[0]
             status = self.rng.choices(
                 [CourseStatus.approved, CourseStatus.draft, CourseStatus.archived], [80, 15, 5]
@@ -592,7 +601,9 @@ class Generator:
             pid = first + k
             level = self.rng.choices(list(Level), [45, 35, 12, 8])[0]
             terms = self.rng.choice([2, 4, 4, 6, 6, 8])
-            size = 60 if k == 0 else 30 + self.rng.randrange(31)  # the first: the 60-item bench plan
+            size = (
+                60 if k == 0 else 30 + self.rng.randrange(31)
+            )  # the first: the 60-item bench plan
             pool = approved.get(level, []) if len(approved.get(level, [])) >= size else everything
             chosen = self.rng.sample(pool, min(size, len(pool)))
             per_term: dict[int, int] = {}

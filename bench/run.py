@@ -1,15 +1,17 @@
-"""`python -m bench.run [--backend sqlite|postgresql|both] [--repeat N]`: time the main read paths
-in-process (FastAPI TestClient) on a scratch database per backend, beside a raw-SQL baseline on
-the same data, and print one Markdown table per backend."""
+"""`python -m bench.run [--backend sqlite|postgresql|both] [--scales 1,10] [--repeat N]
+[--seconds S]`: on a scratch database per backend and scale, filled by `bench.generate`, time
+the main operations in-process (FastAPI TestClient) beside a raw-SQL baseline on the same data,
+then the course list's throughput over HTTP beside a bare Starlette handler (`bench.throughput`),
+and print Markdown tables and the release targets."""
 
 import argparse
 import json
 import logging
 import os
 import platform
+import shutil
 import sqlite3
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -21,7 +23,7 @@ from app.db import get_session
 from app.main import create_app
 from app.models.accounts import ClientCreate, Scope
 from app.services import accounts, plan_workflow, plans
-from bench import scale
+from bench import scale, throughput
 from bench.fixtures import BenchDB, describe, postgres_version, scratch_database
 from bench.timing import Stats, measure
 
@@ -154,23 +156,24 @@ def get(client: TestClient, url: str) -> Callable[[], object]:
     return call
 
 
-def operations(client: TestClient, session: Session, plan_id: int) -> list[Op]:
+def operations(client: TestClient, session: Session, plan_id: int, people: int) -> list[Op]:
     plan = plans.get(session, plan_id)
-    scale.add_people(session)
+    batch = min(10_000, people)  # one record per person
     book40 = scale.forty_course_plan(session, plan_id)
     pages = [
         ("catalogue page", "/courses"),
         ("course page", "/courses/HR-101"),
         ("instruments page", "/instruments"),
         ("instrument page (HTML)", "/instruments/ccleo-1979"),
-        ("coverage page", "/coverage"),
+        ("coverage page (first 200 courses)", "/coverage"),
         ("plans page", "/plans"),
         ("plan builder page (60 items)", f"/plans/{plan_id}"),
+        ("people page", "/people"),
     ]
     return [
         *(Op(name, get(client, url), None, 100, heavy=True) for name, url in pages),
         Op(
-            "SCIM filter over 20,000 people",
+            "SCIM filter (familyName sw, active)",
             get(
                 client,
                 '/scim/v2/Users?filter=name.familyName sw "Kar" and active eq true&count=100',
@@ -186,7 +189,12 @@ def operations(client: TestClient, session: Session, plan_id: int) -> list[Op]:
             ),
             None,
         ),
-        Op("10,000-record batch import", scale.RecordBatches(client), None, repeat=3),
+        Op(
+            f"{batch:,}-record batch import",
+            scale.RecordBatches(client, size=batch),
+            None,
+            repeat=3,
+        ),
         Op(
             "plan syllabus book PDF (40 items)",
             get(client, f"/api/v1/plans/{book40}/syllabus?format=pdf"),
@@ -272,7 +280,7 @@ def bench_backend(db: BenchDB, repeat: int) -> tuple[list[Row], Stats]:
         Session(db.engine, expire_on_commit=False) as session,
     ):
         floor = measure(get(client, "/healthz"), repeat)
-        for op in operations(client, session, db.plan_id):
+        for op in operations(client, session, db.plan_id, db.counts["person"]):
             n = op.repeat or (heavy_repeat if op.heavy else repeat)
             stats = measure(op.call, n)
             base = measure(raw_query(db.raw, sql[op.baseline]), n) if op.baseline else None
@@ -316,7 +324,11 @@ def machine_header(pg: str | None) -> str:
             f"- OS: {platform.platform()}",
             f"- Python {platform.python_version()} ({platform.python_implementation()}); {libs}",
             f"- SQLite {sqlite3.sqlite_version}; PostgreSQL server {pg or 'not reachable'}",
+            "- Data: `bench.generate` at each scale (scale 1: 2,000 courses, 300 instruments, 3,000 "
+            "provisions, 20,000 links, 100 plans, 10,000 people, 100,000 training records).",
             "- In-process: FastAPI TestClient, one client, sequential calls; 3 warm-up calls then N timed calls each.",
+            "- Over HTTP: `planner serve` and a bare Starlette handler (raw sqlite3/psycopg + orjson), "
+            "one uvicorn worker each, driven by wrk on loopback (see bench/throughput.py).",
             "- Baseline: raw SQL on a DB-API connection (sqlite3 / psycopg, no ORM, no HTTP) fetching the rows the "
             f"response is built from, serialised with {'orjson' if 'orjson' in sys.modules else 'json'}; "
             "'—' where no plain query gives the result (details at the end).",
@@ -334,12 +346,12 @@ def _met(row: Row) -> str:
     return "median only" if row.stats.median < target else "**no**"
 
 
-def table(db: BenchDB, rows: list[Row], floor: Stats, setup_s: float) -> str:
+def table(db: BenchDB, rows: list[Row], floor: Stats) -> str:
     title = "SQLite" if db.backend == "sqlite" else "PostgreSQL"
     lines = [
-        f"## {title} {db.server_version}",
+        f"## {title} {db.server_version}, scale {db.scale:g}",
         "",
-        f"Data: {describe(db)}. Set-up (migrate, load, 60 courses, plan) {setup_s:.1f} s.",
+        f"Data: {describe(db)}.",
         "",
         "| operation | median ms | p95 ms | baseline median ms | target | met? |",
         "|---|---:|---:|---:|---|---|",
@@ -351,14 +363,81 @@ def table(db: BenchDB, rows: list[Row], floor: Stats, setup_s: float) -> str:
             f"| {r.op.name} (n={r.stats.n}) | {r.stats.median:.2f} | {r.stats.p95:.2f} | {base} | "
             f"{target} | {_met(r)} |"
         )
-    listing = next(r for r in rows if r.op.baseline == "list")
     lines += [
         "",
-        f"Course list throughput (in-process, sequential): {listing.stats.per_second:.0f} requests/s "
-        f"(raw SQL baseline: {listing.base.per_second:.0f} queries/s). In-process floor, GET /healthz "
-        f"(no database): median {floor.median:.2f} ms, p95 {floor.p95:.2f} ms.",
+        f"In-process floor, GET /healthz (no database): median {floor.median:.2f} ms, "
+        f"p95 {floor.p95:.2f} ms.",
     ]
     return "\n".join(lines)
+
+
+@dataclass
+class Verdict:
+    """One release target, for the summary at the end."""
+
+    where: str
+    target: str
+    measured: str
+    met: bool
+
+
+def verdicts(db: BenchDB, rows: list[Row], http: list[throughput.Result] | None) -> list[Verdict]:
+    where = f"{'SQLite' if db.backend == 'sqlite' else 'PostgreSQL'}, scale {db.scale:g}"
+    out = []
+    for r in rows:
+        name = r.op.name
+        if name.startswith("coverage matrix") and db.scale == 1:
+            out.append(
+                Verdict(
+                    where,
+                    "full coverage matrix < 300 ms (p95)",
+                    f"{r.stats.p95:.0f} ms",
+                    r.stats.p95 < 300,
+                )  # fmt: skip
+            )
+        if name.startswith("plan validation, HTTP"):
+            out.append(
+                Verdict(
+                    where,
+                    "plan validation (60 items) < 20 ms (p95)",
+                    f"{r.stats.p95:.1f} ms",
+                    r.stats.p95 < 20,
+                )  # fmt: skip
+            )
+    if http:
+        planner = next(x for x in http if x.name == "planner courses")
+        base = next(x for x in http if x.name == "baseline courses")
+        out.append(
+            Verdict(
+                where,
+                "course list req/s >= raw sqlite3/psycopg + orjson Starlette handler",
+                f"{planner.requests_per_second:,.0f} vs {base.requests_per_second:,.0f} req/s "
+                f"({planner.requests_per_second / base.requests_per_second:.0%})",
+                planner.requests_per_second >= base.requests_per_second and not planner.errors,
+            )
+        )
+    return out
+
+
+def summary(all_verdicts: list[Verdict]) -> str:
+    lines = ["## Release targets", "", "| where | target | measured | met? |", "|---|---|---|---|"]
+    for v in all_verdicts:
+        lines.append(f"| {v.where} | {v.target} | {v.measured} | {'yes' if v.met else '**no**'} |")
+    lines.append(
+        "\nNo endpoint's query count grows with its rows: guarded by the query-count tests in "
+        "`make test` (tests/api/test_query_counts.py and others), not measured here."
+    )
+    return "\n".join(lines)
+
+
+def _scales(text: str) -> list[float]:
+    try:
+        out = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError("a comma-separated list of numbers, e.g. 1,10") from None
+    if not out or any(x <= 0 for x in out):
+        raise argparse.ArgumentTypeError("scales must be positive numbers, e.g. 1,10")
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -372,6 +451,10 @@ def main(argv: list[str] | None = None) -> int:
         help="database(s) to benchmark (default: both; PostgreSQL is skipped if unreachable)",
     )
     parser.add_argument(
+        "--scales", type=_scales, default=[1.0, 10.0], metavar="N[,N...]",
+        help="bench.generate scales to run (default: 1,10)",
+    )  # fmt: skip
+    parser.add_argument(
         "--repeat",
         type=int,
         default=200,
@@ -379,10 +462,17 @@ def main(argv: list[str] | None = None) -> int:
         help=f"timed calls per operation, default 200 (heavy ones: {HEAVY_SHARE * 100:.0f}%% of N, "
         "at least 5)",
     )
+    parser.add_argument(
+        "--seconds", type=float, default=10, metavar="S",
+        help="wrk run per throughput measurement (default 10; 0 skips the HTTP throughput)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    wrk = shutil.which("wrk")
+    if args.seconds and wrk is None:
+        print("Note: wrk is not installed (make wrk); skipping the HTTP throughput.\n")
 
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     pg = postgres_version() if "postgresql" in backends else None
@@ -395,14 +485,28 @@ def main(argv: list[str] | None = None) -> int:
         backends.remove("postgresql")
 
     print(machine_header(pg), flush=True)
+    found: list[Verdict] = []
     for backend in backends:
-        print(f"[{backend}] setting up the scratch database...", file=sys.stderr, flush=True)
-        start = time.perf_counter()
-        with scratch_database(backend, pg) as db:
-            setup_s = time.perf_counter() - start
-            rows, floor = bench_backend(db, args.repeat)
-            print("\n" + table(db, rows, floor, setup_s), flush=True)
+        for n in args.scales:
+            print(
+                f"[{backend} x{n:g}] generating the scratch database...",
+                file=sys.stderr,
+                flush=True,
+            )
+            with scratch_database(backend, n, pg) as db:
+                rows, floor = bench_backend(db, args.repeat)
+                print("\n" + table(db, rows, floor), flush=True)
+                http = None
+                if args.seconds and wrk:
+                    print(
+                        f"[{backend} x{n:g}] course list over HTTP...", file=sys.stderr, flush=True
+                    )
+                    http = throughput.compare(db.url, seconds=args.seconds)
+                    print("\nCourse list over HTTP (wrk, one worker each, same database):\n")
+                    print(throughput.markdown(http), flush=True)
+                found += verdicts(db, rows, http)
     print("\nBaselines:\n" + "\n".join(f"- {note}" for note in BASELINE_NOTES))
+    print("\n" + summary(found))
     return 0
 
 

@@ -1,44 +1,13 @@
-"""Extra data for the HR benchmarks: 20,000 people and a 40-course copy of the bench plan."""
+"""Extra fixtures on top of the generated data: a 40-course copy of the bench plan (for the
+plan book target) and 10,000-record training batches."""
 
 import uuid
 from datetime import date, timedelta
 
-from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from app.models.common import utcnow
-from app.models.personnel import Person
 from app.models.plans import PlanCreate, PlanItem
 from app.services import plans
-
-PEOPLE = 20_000
-FAMILY = ["Karimov", "Rahimova", "Yusupov", "Tursunova", "Aliyev", "Nazarova", "Saidov", "Ivanov"]
-
-
-def add_people(session: Session, n: int = PEOPLE) -> None:
-    """n officers inserted in bulk, with employee numbers E000001..."""
-    now = utcnow()
-    rows = [
-        {
-            "scim_id": str(uuid.UUID(int=i + 1)),
-            "user_name": f"officer{i:06d}",
-            "user_name_key": f"officer{i:06d}",
-            "given_name": f"Officer{i}",
-            "family_name": FAMILY[i % len(FAMILY)],
-            "display_name": f"Officer{i} {FAMILY[i % len(FAMILY)]}",
-            "emails": [],
-            "active": i % 10 != 0,
-            "employee_number": f"E{i:06d}",
-            "search_text": f"officer{i:06d} {FAMILY[i % len(FAMILY)].lower()}",
-            "version": 1,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for i in range(1, n + 1)
-    ]
-    for start in range(0, n, 5_000):
-        session.execute(insert(Person), rows[start : start + 5_000])
-    session.commit()
 
 
 def forty_course_plan(session: Session, source_id: int) -> int:

@@ -1,6 +1,8 @@
 """The benchmark data generator: volumes linear in the scale, the same rows for the same seed,
 and data the application serves and validates like any other."""
 
+import re
+
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
 from sqlmodel import Session
@@ -8,8 +10,12 @@ from sqlmodel import Session
 from app.db import build_engine, get_session
 from app.main import create_app
 from app.models.accounts import ClientCreate, Scope
+from app.models.common import Domain
+from app.models.courses import COURSE_CODE
+from app.models.files import INSTRUMENT_CODE
+from app.models.plans import PLAN_CODE
 from app.services import accounts
-from bench.generate import Volumes, generate
+from bench.generate import Volumes, course_code, generate
 
 SCALE = 0.05
 # Columns stamped with the time of the load of the shipped curricula (not generated rows).
@@ -37,6 +43,12 @@ def _content(url: str) -> dict[str, list[tuple]]:
         engine.dispose()
 
 
+def test_course_codes_stay_in_the_catalogue_form_at_any_scale():
+    codes = [course_code(Domain.human_rights, n) for n in range(1, 900 * 27 * 2)]
+    assert len(set(codes)) == len(codes)
+    assert all(re.match(COURSE_CODE, c) for c in codes)
+
+
 def test_volumes_are_linear_in_the_scale():
     one, ten = Volumes.at(1), Volumes.at(10)
     assert one == Volumes(2_000, 300, 3_000, 20_000, 100, 10_000, 100_000)
@@ -53,6 +65,15 @@ def test_generated_academy(backend, scratch):
     assert counts["person"] == want.people
     assert counts["training_record"] == want.records
     assert counts["enrollment"] == want.people
+
+    # Every generated code is one the API accepts (the records and edits name them).
+    codes = _content(url)
+    courses = [row[1] for row in codes["course"]]
+    instruments = [row[1] for row in codes["instrument"]]
+    plan_codes = [row[1] for row in codes["plan"]]
+    assert all(re.match(COURSE_CODE, c) for c in courses)
+    assert all(re.match(INSTRUMENT_CODE, c) for c in instruments)
+    assert all(re.match(PLAN_CODE, c) for c in plan_codes)
 
     again = scratch.new(backend)
     generate(again, SCALE, seed=7)
