@@ -85,6 +85,23 @@ def instrument_list(
     return render(request, "instruments/list.html", ctx, status=status)
 
 
+PER_CELL = 10  # courses listed in one provision x kind cell; the rest are counted
+COURSE_ROWS = 100  # rows of the linked-courses table; the catalogue filter lists them all
+
+
+def provision_rows(provisions: list, kinds: list[LinkKind]) -> list[tuple]:
+    """Each provision with, per kind, the first PER_CELL covering courses and how many more."""
+    rows = []
+    for p in provisions:
+        by_kind: dict[str, list[CoveringCourse]] = {k.value: [] for k in kinds}
+        for c in p.covered_by:
+            by_kind[c.kind].append(c)
+        rows.append(
+            (p, [(shown[:PER_CELL], max(0, len(shown) - PER_CELL)) for shown in by_kind.values()])
+        )
+    return rows
+
+
 def by_course(links: list[CoveringCourse]) -> list[dict]:
     """One row per course: the kinds of its links to the instrument, deepest depth, total hours."""
     rows: dict[str, dict] = {}
@@ -117,9 +134,12 @@ def instrument_detail(
     source = (
         read.source_url if (read.source_url or "").startswith(("https://", "http://")) else None
     )
+    courses = by_course(read.courses)
     ctx = {
         "instrument": read,
-        "courses": by_course(read.courses),
+        "courses": courses[:COURSE_ROWS],
+        "course_total": len(courses),
+        "provision_rows": provision_rows(read.provisions, list(LinkKind)),
         "kinds": list(LinkKind),
         "uncovered": sum(1 for p in read.provisions if not p.covered_by),
         "source_url": source,

@@ -116,3 +116,19 @@ def test_anonymous_sees_no_draft_course_on_an_instrument(anon, client):
     assert (
         anon.get("/instruments/no-such-thing", headers={"accept": "text/html"}).status_code == 404
     )
+
+
+def test_detail_lists_a_bounded_number_of_courses_and_counts_the_rest(client, monkeypatch):
+    from app.pages import instruments as page_module
+
+    full = client.get("/instruments/iccpr-1966").text
+    linked = len(re.findall(r'<th scope="row"><a href="[^"]*/courses/', full))
+    assert linked > 2
+    monkeypatch.setattr(page_module, "COURSE_ROWS", 2)
+    monkeypatch.setattr(page_module, "PER_CELL", 1)
+    page = client.get("/instruments/iccpr-1966")
+    check_html(page.text)
+    assert len(re.findall(r'<th scope="row"><a href="[^"]*/courses/', page.text)) == 2
+    assert f"The first 2 of {linked} courses are listed here." in page.text
+    assert "/courses?instrument=iccpr-1966" in page.text
+    assert re.search(r"and \d+ more", page.text)
