@@ -52,6 +52,7 @@ from app.services import loader, search
 
 DEFAULT_SEED = 1
 CHUNK = 5_000
+ZIPF = 1.4  # exponent of the instruments' popularity among the generated course links
 CREATED = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)  # every generated row's timestamps
 
 
@@ -346,7 +347,7 @@ class Generator:
 
         new = max(0, self.v.instruments - len(self.instrument_rows))
         provisions_left = max(0, self.v.provisions - self._existing(pt))
-        first = self._next_id(t)
+        first = self._first_generated_instrument = self._next_id(t)
         rows, theme_rows, part_rows, docs = [], [], [], []
         kinds = list(KIND_WORD)
         for k in range(new):
@@ -524,8 +525,23 @@ class Generator:
         self._insert(CoursePrerequisite.__table__, prereqs)
         self._index("course", docs)
 
+    def _popularity(self, ids: list[int]) -> tuple[list[int], list[float]]:
+        """`ids` in order of popularity (the shipped instruments first, then the generated ones in
+        a seeded order) and cumulative Zipf weights: a few instruments are taught everywhere,
+        most by a handful of courses, and some by none."""
+        shipped = [i for i in ids if i < self._first_generated_instrument]
+        rest = [i for i in ids if i >= self._first_generated_instrument]
+        self.rng.shuffle(shipped)
+        self.rng.shuffle(rest)
+        ordered, total, cumulative = shipped + rest, 0.0, []
+        for rank in range(len(ordered)):
+            total += 1 / (rank + 1) ** ZIPF
+            cumulative.append(total)
+        return ordered, cumulative
+
     def links(self) -> None:
-        """About ten links a generated course, to instruments whose themes fit its domain."""
+        """About ten links a generated course, mostly to popular instruments whose themes fit its
+        domain."""
         t = CourseLink.__table__
         generated = [c for c in self.course_rows if c.id >= self._first_generated_course]
         left = max(0, self.v.links - self._existing(t))
@@ -535,20 +551,25 @@ class Generator:
         for iid, _, themes in self.instrument_rows:
             for theme in themes:
                 by_theme.setdefault(theme, []).append(iid)
-        all_ids = [iid for iid, _, _ in self.instrument_rows]
+        everything = self._popularity([iid for iid, _, _ in self.instrument_rows])
+        pools = {
+            domain: self._popularity(
+                sorted({i for theme in themes for i in by_theme.get(theme, [])})
+            )
+            for domain, themes in THEMES_BY_DOMAIN.items()
+        }
         kinds, weights = list(LinkKind), [40, 20, 25, 15]
         depths = list(Depth)
         rows = []
         for n, course in enumerate(generated):
             count = left // len(generated) + (1 if n < left % len(generated) else 0)
-            themes = THEMES_BY_DOMAIN.get(course.domain, [])
-            pool = [i for theme in themes for i in by_theme.get(theme, [])]
+            pool = pools.get(course.domain)
             seen: set[tuple] = set()
             attempts = 0
             while count > 0:
                 attempts += 1
-                use_pool = pool and self.rng.random() < 0.8
-                iid = self.rng.choice(pool) if use_pool else self.rng.choice(all_ids)
+                ids, cumulative = pool if pool and self.rng.random() < 0.9 else everything
+                iid = self.rng.choices(ids, cum_weights=cumulative)[0]
                 provisions = self.provisions.get(iid) or [None]
                 pid = self.rng.choice(provisions) if self.rng.random() < 0.8 else None
                 kind = self.rng.choices(kinds, weights)[0].value
