@@ -25,7 +25,8 @@ LETTERS = {
     LinkKind.references: "R",
 }
 # A browser builds a table of 200 x 300 cells in about a second; 2,000 x 300 takes many.
-PAGE_SIZE = 200
+PAGE_SIZE = 100
+GAPS_SHOWN = 100
 DEPTH_MARKS = {"introduced": "1", "reinforced": "2", "mastered": "3"}
 COVERING = {LinkKind.teaches, LinkKind.assesses}
 
@@ -108,10 +109,15 @@ def coverage_page(
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(page, pages)
     first = (page - 1) * PAGE_SIZE
-    m = coverage.fold(session, **filters, public_only=public_only, offset=first, limit=PAGE_SIZE)
-    uncovered = coverage.gaps(session, public_only=public_only).uncovered_instruments
-    shown = {i.code for i in m.instruments}
-    gaps = [g for g in uncovered if g.code in shown]
+    m = coverage.fold(
+        session, **filters, public_only=public_only, offset=first, limit=PAGE_SIZE, used_only=True
+    )
+    gaps, gap_total = coverage.uncovered(
+        session, public_only=public_only, theme=filters["theme"], limit=GAPS_SHOWN
+    )
+    gap_codes = coverage.uncovered_codes(
+        session, [i.code for i in m.instruments], public_only=public_only
+    )
     courses = m.courses
     query = {k: v.value for k, v in filters.items() if v is not None}
     # htmx history restores need the whole page; only the filter form asks for the region alone.
@@ -136,7 +142,8 @@ def coverage_page(
                 "total": total,
                 "query": query,
             },
-            "gap_codes": {g.code for g in gaps},
+            "gap_codes": gap_codes,
+            "gap_total": gap_total,
             "gaps": gaps,
             "domains": list(Domain),
             "themes": list(Theme),

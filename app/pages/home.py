@@ -52,16 +52,18 @@ def _staff(principal: Principal) -> bool:
 def home(principal: CatalogRead, request: Request, session: SessionDep):
     public_only = not principal.sees_all_courses
     plans = _plans_by_status(session) if principal.can(Scope.plans_read) else None
-    gaps = coverage.gaps(session, public_only=public_only)
+    uncovered, uncovered_total = coverage.uncovered(
+        session, public_only=public_only, limit=GAPS_SHOWN
+    )
     return render(
         request,
         "home.html",
         {
             "counts": _counts(session, public_only=public_only),
             "plans": plans,
-            "uncovered": gaps.uncovered_instruments[:GAPS_SHOWN],
-            "uncovered_total": len(gaps.uncovered_instruments),
-            "unassessed_total": len(gaps.unassessed_provisions),
+            "uncovered": uncovered,
+            "uncovered_total": uncovered_total,
+            "unassessed_total": coverage.unassessed_count(session, public_only=public_only),
             "changes": audit.recent_changes(session, CHANGES_SHOWN) if _staff(principal) else None,
         },
     )

@@ -91,9 +91,11 @@ def fold(
     public_only: bool = False,
     offset: int = 0,
     limit: int | None = None,
+    used_only: bool = False,
 ) -> Matrix:
-    """Every course (of a plan, if given; or one page of them) against every instrument it links
-    to, folded per cell: four statements whatever the size."""
+    """Every course (of a plan, if given; or one page of them) against every instrument (or,
+    with `used_only`, those the courses link to), folded per cell: four statements whatever
+    the size."""
     courses_stmt = select(Course.id, Course.code, Course.title, Course.domain, Course.status)
     if plan_id is not None:
         courses_stmt = courses_stmt.where(
@@ -115,11 +117,19 @@ def fold(
                 select(InstrumentTheme.instrument_id).where(InstrumentTheme.theme == theme)
             )
         )
+    course_ids = courses_stmt.with_only_columns(Course.id).subquery()
+    if used_only:  # only the instruments these courses link to (the page's columns)
+        instruments_stmt = instruments_stmt.where(
+            col(Instrument.id).in_(
+                select(CourseLink.instrument_id).where(
+                    col(CourseLink.course_id).in_(select(course_ids.c.id))
+                )
+            )
+        )
     courses = session.exec(courses_stmt).all()
     instruments = session.exec(
         instruments_stmt.order_by(col(Instrument.adopted_on).asc().nulls_last(), Instrument.code)
     ).all()
-    course_ids = courses_stmt.with_only_columns(Course.id).subquery()
     links = session.exec(
         select(
             CourseLink.course_id,
@@ -194,6 +204,74 @@ def count_courses(
     if status:
         stmt = stmt.where(Course.status == status)
     return session.exec(stmt).one()
+
+
+def _approved_links(public_only: bool):
+    return (
+        select(CourseLink.instrument_id)
+        .join(Course, col(Course.id) == CourseLink.course_id)
+        .where(Course.status == CourseStatus.approved)
+        .where(public_course() if public_only else True)
+    )
+
+
+def uncovered(
+    session: Session, *, public_only: bool = False, theme: str | None = None, limit: int = 100
+) -> tuple[list[GapInstrument], int]:
+    """The first `limit` instruments (by code) no approved course teaches or assesses, and how
+    many there are: a bounded summary of the gap report for pages."""
+    covering = _approved_links(public_only).where(col(CourseLink.kind).in_(COVERING))
+    stmt = select(Instrument.id, Instrument.code, Instrument.title).where(
+        col(Instrument.id).not_in(covering)
+    )
+    if theme:
+        stmt = stmt.where(
+            col(Instrument.id).in_(
+                select(InstrumentTheme.instrument_id).where(InstrumentTheme.theme == theme)
+            )
+        )
+    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
+    rows = session.exec(stmt.order_by(Instrument.code).limit(limit)).all()
+    ids = [r.id for r in rows]
+    referenced = set(
+        session.exec(_approved_links(public_only).where(col(CourseLink.instrument_id).in_(ids)))
+    )
+    themes = themes_of(session, ids)
+    return [
+        GapInstrument(
+            code=r.code,
+            title=r.title,
+            themes=themes.get(r.id, []),
+            referenced_only=r.id in referenced,
+        )
+        for r in rows
+    ], total
+
+
+def uncovered_codes(session: Session, codes: list[str], *, public_only: bool = False) -> set[str]:
+    """Which of these instruments no approved course teaches or assesses."""
+    covering = _approved_links(public_only).where(col(CourseLink.kind).in_(COVERING))
+    return set(
+        session.exec(
+            select(Instrument.code).where(
+                col(Instrument.code).in_(codes), col(Instrument.id).not_in(covering)
+            )
+        )
+    )
+
+
+def unassessed_count(session: Session, *, public_only: bool = False) -> int:
+    """How many provisions no approved course assesses."""
+    assessed = (
+        select(CourseLink.provision_id)
+        .join(Course, col(Course.id) == CourseLink.course_id)
+        .where(Course.status == CourseStatus.approved, CourseLink.kind == LinkKind.assesses)
+        .where(col(CourseLink.provision_id).is_not(None))
+        .where(public_course() if public_only else True)
+    )
+    return session.exec(
+        select(func.count()).select_from(Provision).where(col(Provision.id).not_in(assessed))
+    ).one()
 
 
 def gaps(session: Session, *, party: str | None = None, public_only: bool = False) -> GapReport:

@@ -90,7 +90,8 @@ def test_full_page_and_htmx_fragment(client):
     assert 'data-hx-get="' in full.text and 'data-hx-push-url="true"' in full.text
     assert 'hx-target="#coverage-matrix"' in full.text
     whole = page(full)
-    assert len(whole.rows) == 53 and len(whole.columns) == 35  # the shipped catalogue
+    linked = {c["instrument"] for c in client.get("/api/v1/coverage").json()["cells"]}
+    assert len(whole.rows) == 53 and len(whole.columns) == len(linked) == 30  # shipped, linked
 
     fragment = client.get("/coverage", headers=FRAGMENT)
     part = page(fragment)
@@ -119,7 +120,10 @@ def test_filters_narrow_rows_and_columns(client):
     expected = api.json()
     narrowed = page(client.get("/coverage", params={"domain": "tactics", "theme": "use_of_force"}))
     assert narrowed.rows == [c["code"] for c in expected["courses"]]
-    assert narrowed.column_codes == [i["code"] for i in expected["instruments"]]
+    used = {c["instrument"] for c in expected["cells"]}  # columns: what these courses link to
+    assert narrowed.column_codes == [
+        i["code"] for i in expected["instruments"] if i["code"] in used
+    ]
     assert 0 < len(narrowed.rows) < 53 and 0 < len(narrowed.columns) < 35
     assert 'value="tactics" selected' in client.get("/coverage?domain=tactics").text
 
@@ -144,12 +148,30 @@ def test_gap_columns_are_marked_and_listed(client):
     marked = {
         code for code, col in zip(parsed.column_codes, parsed.columns, strict=True) if col["gap"]
     }
-    assert marked == {g["code"] for g in uncovered}
+    assert marked == {g["code"] for g in uncovered} & set(parsed.column_codes)
+    assert marked  # some gap instruments are linked (referenced) by a course, so are columns
     for col in parsed.columns:
         assert ("GAP" in col["text"].upper()) == col["gap"]  # a visible word, not colour alone
     gaps_section = response.text.split('id="gaps-h"', 1)[1]
     for g in uncovered:
         assert f'href="http://testserver/instruments/{g["code"]}"' in gaps_section
+    assert (
+        f"{len(uncovered)} instruments are taught or assessed by no approved course" in gaps_section
+    )
+    assert "the gap report has them all" not in gaps_section
+
+
+def test_the_gap_list_is_bounded(client, monkeypatch):
+    from app.pages import coverage as coverage_page
+
+    uncovered = client.get("/api/v1/coverage/gaps").json()["uncovered_instruments"]
+    assert len(uncovered) > 2
+    monkeypatch.setattr(coverage_page, "GAPS_SHOWN", 2)
+    gaps_section = client.get("/coverage").text.split('id="gaps-h"', 1)[1]
+    listed = re.findall(r'<li><a href="http://testserver/instruments/([a-z0-9-]+)"', gaps_section)
+    assert listed == sorted(g["code"] for g in uncovered)[:2]
+    assert "The first 2 by code are listed" in gaps_section
+    assert 'href="http://testserver/api/v1/coverage/gaps"' in gaps_section
 
 
 def test_cells_carry_letters_depth_and_a_description(client):
