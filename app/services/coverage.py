@@ -206,12 +206,23 @@ def count_courses(
     return session.exec(stmt).one()
 
 
-def _approved_links(public_only: bool):
+def _approved_link(public_only: bool, *where):
+    """EXISTS an approved (and, for anonymous readers, public) course's link matching `where`:
+    correlated, so each instrument or provision probes its own links by index."""
     return (
-        select(CourseLink.instrument_id)
+        select(CourseLink.id)
         .join(Course, col(Course.id) == CourseLink.course_id)
-        .where(Course.status == CourseStatus.approved)
+        .where(Course.status == CourseStatus.approved, *where)
         .where(public_course() if public_only else True)
+        .exists()
+    )
+
+
+def _covered(public_only: bool):
+    return _approved_link(
+        public_only,
+        col(CourseLink.instrument_id) == Instrument.id,
+        col(CourseLink.kind).in_(COVERING),
     )
 
 
@@ -220,10 +231,7 @@ def uncovered(
 ) -> tuple[list[GapInstrument], int]:
     """The first `limit` instruments (by code) no approved course teaches or assesses, and how
     many there are: a bounded summary of the gap report for pages."""
-    covering = _approved_links(public_only).where(col(CourseLink.kind).in_(COVERING))
-    stmt = select(Instrument.id, Instrument.code, Instrument.title).where(
-        col(Instrument.id).not_in(covering)
-    )
+    stmt = select(Instrument.id, Instrument.code, Instrument.title).where(~_covered(public_only))
     if theme:
         stmt = stmt.where(
             col(Instrument.id).in_(
@@ -232,11 +240,15 @@ def uncovered(
         )
     total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
     rows = session.exec(stmt.order_by(Instrument.code).limit(limit)).all()
-    ids = [r.id for r in rows]
     referenced = set(
-        session.exec(_approved_links(public_only).where(col(CourseLink.instrument_id).in_(ids)))
+        session.exec(
+            select(Instrument.id).where(
+                col(Instrument.id).in_([r.id for r in rows]),
+                _approved_link(public_only, col(CourseLink.instrument_id) == Instrument.id),
+            )
+        )
     )
-    themes = themes_of(session, ids)
+    themes = themes_of(session, [r.id for r in rows])
     return [
         GapInstrument(
             code=r.code,
@@ -250,28 +262,21 @@ def uncovered(
 
 def uncovered_codes(session: Session, codes: list[str], *, public_only: bool = False) -> set[str]:
     """Which of these instruments no approved course teaches or assesses."""
-    covering = _approved_links(public_only).where(col(CourseLink.kind).in_(COVERING))
     return set(
         session.exec(
-            select(Instrument.code).where(
-                col(Instrument.code).in_(codes), col(Instrument.id).not_in(covering)
-            )
+            select(Instrument.code).where(col(Instrument.code).in_(codes), ~_covered(public_only))
         )
     )
 
 
 def unassessed_count(session: Session, *, public_only: bool = False) -> int:
     """How many provisions no approved course assesses."""
-    assessed = (
-        select(CourseLink.provision_id)
-        .join(Course, col(Course.id) == CourseLink.course_id)
-        .where(Course.status == CourseStatus.approved, CourseLink.kind == LinkKind.assesses)
-        .where(col(CourseLink.provision_id).is_not(None))
-        .where(public_course() if public_only else True)
+    assessed = _approved_link(
+        public_only,
+        col(CourseLink.provision_id) == Provision.id,
+        CourseLink.kind == LinkKind.assesses,
     )
-    return session.exec(
-        select(func.count()).select_from(Provision).where(col(Provision.id).not_in(assessed))
-    ).one()
+    return session.exec(select(func.count()).select_from(Provision).where(~assessed)).one()
 
 
 def gaps(session: Session, *, party: str | None = None, public_only: bool = False) -> GapReport:
