@@ -7,7 +7,9 @@ from datetime import timedelta
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import delete, func
+from sqlalchemy import bindparam, delete, func, or_, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from app.config import get_settings
@@ -250,24 +252,62 @@ def create_client(session: Session, data: ClientCreate, *, actor: str) -> tuple[
     return client, token
 
 
+# Built once: the lookup runs on every bearer-authenticated request.
+_BY_TOKEN_HASH = select(ApiClient).where(col(ApiClient.token_hash) == bindparam("token_hash"))
+LAST_USE_PRECISION = timedelta(minutes=1)
+
+
 def resolve_token(session: Session, token: str) -> ApiClient | None:
-    """The live client holding this token (not revoked, not expired), its last use noted."""
-    row = session.exec(select(ApiClient).where(ApiClient.token_hash == digest(token))).first()
+    """The live client holding this token (not revoked, not expired), its last use noted.
+
+    Revocation and expiry are read from the database on every request (nothing is cached), so a
+    revoked token stops working at once. `last_used_at` is only advanced when it is older than
+    LAST_USE_PRECISION, so most requests do not write; see _note_use.
+    """
+    token_hash = digest(token)
+    row = session.exec(_BY_TOKEN_HASH, params={"token_hash": token_hash}).first()
     if (
         row is None
-        or not hmac.compare_digest(row.token_hash, digest(token))
+        or not hmac.compare_digest(row.token_hash, token_hash)
         or row.revoked_at is not None
     ):
         return None
     now = utcnow()
     if row.expires_at is not None and aware(row.expires_at) <= now:
         return None
-    if row.last_used_at is None or now - aware(row.last_used_at) > timedelta(minutes=1):
-        # Recorded at most once a minute per client, in its own short transaction.
-        row.last_used_at = now
-        session.add(row)
-        session.commit()
+    if row.last_used_at is None or now - aware(row.last_used_at) > LAST_USE_PRECISION:
+        _note_use(session, row, now)
     return row
+
+
+def _note_use(session: Session, client: ApiClient, now) -> None:
+    """Advance the client's last use, in a short transaction of its own; advisory, never fatal.
+
+    The request's read transaction ends first: on SQLite, upgrading a read transaction that
+    another connection has overtaken fails at once ("database is locked") instead of waiting, and
+    concurrent requests of one client would all hit that once a minute. The UPDATE is conditional,
+    so of concurrent requests only the first writes. If the database stays busy beyond its busy
+    timeout, the note is skipped (the next request tries again) rather than failing the request.
+    """
+    session.commit()
+    try:
+        session.execute(
+            update(ApiClient)
+            .where(
+                col(ApiClient.id) == client.id,
+                or_(
+                    col(ApiClient.last_used_at).is_(None),
+                    col(ApiClient.last_used_at) < now - LAST_USE_PRECISION,
+                ),
+            )
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+    except OperationalError:
+        session.rollback()
+        return
+    set_committed_value(client, "last_used_at", now)  # as stored; nothing left to flush
 
 
 def revoke_client(session: Session, name: str, *, actor: str) -> ApiClient:

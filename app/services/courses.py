@@ -3,9 +3,10 @@
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import Integer, bindparam, delete, func, update
 from sqlmodel import Session, col, select
 
 from app.errors import Conflict, Invalid, NotFound, PreconditionFailed, field_error
@@ -105,6 +106,92 @@ def ensure_visible(course: Course, *, public_only: bool) -> None:
         raise NotFound(f"No course with code {course.code!r}.")
 
 
+# The columns of a CourseSummary, in its field order (hours come from the four hour columns).
+SUMMARY_COLUMNS = (
+    Course.code,
+    Course.title,
+    Course.domain,
+    Course.level,
+    Course.status,
+    Course.restricted,
+    Course.lecture_hours,
+    Course.seminar_hours,
+    Course.practical_hours,
+    Course.self_study_hours,
+    Course.credits,
+    Course.language_of_instruction,
+    Course.target_language,
+    Course.cefr_level,
+    Course.version,
+)
+# What a catalogue page reads: whole courses (pages, services) or only their summaries (the API).
+READS = {"courses": (Course,), "summaries": SUMMARY_COLUMNS}
+
+
+def _criteria(filters: frozenset[str], public_only: bool) -> list:
+    """WHERE clauses for the named catalogue filters; their values are bound at execution."""
+    criteria = [public_course()] if public_only else []
+    for name in ("domain", "level", "status"):
+        if name in filters:
+            criteria.append(col(getattr(Course, name)) == bindparam(name))
+    if "instrument" in filters:
+        linked = (
+            select(CourseLink.course_id)
+            .join(Instrument, col(Instrument.id) == CourseLink.instrument_id)
+            .where(col(Instrument.code) == bindparam("instrument"))
+        )
+        criteria.append(col(Course.id).in_(linked))
+    return criteria
+
+
+def _statements(columns: tuple, criteria: list):
+    """The page statement (with the total as an uncorrelated scalar subquery) and the count."""
+    count = select(func.count()).select_from(Course).where(*criteria)
+    page = (
+        select(*columns, count.scalar_subquery().correlate(None))
+        .where(*criteria)
+        .order_by(Course.code)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+    )
+    return page, count
+
+
+@lru_cache(maxsize=128)
+def _shaped_statements(read: str, filters: frozenset[str], public_only: bool):
+    """Without a search, every request of one shape (filters given) runs the same statements:
+    built once, they skip SQLAlchemy's per-request construction and cache-key work."""
+    return _statements(READS[read], _criteria(filters, public_only))
+
+
+def _page(
+    session: Session,
+    read: str,
+    *,
+    values: dict[str, str | None],
+    q: str | None,
+    public_only: bool,
+    limit: int,
+    offset: int,
+) -> tuple[list, int]:
+    """Rows of a READS entry for one page in code order, and the number matching, in one statement.
+
+    The total is computed once, beside the page read in code order. A page past the end has no
+    row to carry it; that page alone costs a second, counting statement.
+    """
+    given = {name: value for name, value in values.items() if value}
+    if q is not None and q.strip():
+        criteria = _criteria(frozenset(given), public_only)
+        criteria.append(col(Course.id).in_(search.matching_ids(session, "course", q)))
+        page, count = _statements(READS[read], criteria)
+    else:
+        page, count = _shaped_statements(read, frozenset(given), public_only)
+    rows = session.exec(page, params={**given, "limit": limit, "offset": offset}).all()
+    if rows:
+        return [row[:-1] for row in rows], rows[0][-1]
+    return [], session.exec(count, params=given).one() if offset else 0
+
+
 def list_courses(
     session: Session,
     *,
@@ -118,27 +205,87 @@ def list_courses(
     public_only: bool = False,
 ) -> tuple[list[Course], int]:
     """One page of courses in code order, and the number matching the filters."""
-    stmt = select(Course)
-    if public_only:
-        stmt = stmt.where(public_course())
-    if domain:
-        stmt = stmt.where(Course.domain == domain)
-    if level:
-        stmt = stmt.where(Course.level == level)
-    if status:
-        stmt = stmt.where(Course.status == status)
-    if instrument:
-        linked = (
-            select(CourseLink.course_id)
-            .join(Instrument, col(Instrument.id) == CourseLink.instrument_id)
-            .where(Instrument.code == instrument)
+    rows, total = _page(
+        session,
+        "courses",
+        values={"domain": domain, "level": level, "status": status, "instrument": instrument},
+        q=q,
+        public_only=public_only,
+        limit=limit,
+        offset=offset,
+    )
+    return [course for (course,) in rows], total
+
+
+def summary_page(
+    session: Session,
+    *,
+    domain: str | None = None,
+    level: str | None = None,
+    status: str | None = None,
+    instrument: str | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    public_only: bool = False,
+) -> tuple[list[dict[str, Any]], int]:
+    """list_courses as CourseSummary-shaped plain data, read as columns rather than entities.
+
+    The same filters, order and total as list_courses; the dicts hold JSON-ready values with the
+    keys in CourseSummary's field order, so that serialising them gives CourseSummary's JSON.
+    """
+    rows, total = _page(
+        session,
+        "summaries",
+        values={"domain": domain, "level": level, "status": status, "instrument": instrument},
+        q=q,
+        public_only=public_only,
+        limit=limit,
+        offset=offset,
+    )
+    items = []
+    for (
+        code,
+        title,
+        domain_,
+        level_,
+        status_,
+        restricted,
+        lecture,
+        seminar,
+        practical,
+        self_study,
+        credits,
+        language,
+        target_language,
+        cefr_level,
+        version,
+    ) in rows:
+        contact = lecture + seminar + practical
+        items.append(
+            {
+                "code": code,
+                "title": title,
+                "domain": domain_,
+                "level": level_,
+                "status": status_,
+                "restricted": bool(restricted),
+                "hours": {
+                    "lecture": lecture,
+                    "seminar": seminar,
+                    "practical": practical,
+                    "self_study": self_study,
+                    "contact": contact,
+                    "total": contact + self_study,
+                },
+                "credits": float(credits),
+                "language_of_instruction": language,
+                "target_language": target_language,
+                "cefr_level": cefr_level,
+                "version": version,
+            }
         )
-        stmt = stmt.where(col(Course.id).in_(linked))
-    if q is not None and q.strip():
-        stmt = stmt.where(col(Course.id).in_(search.matching_ids(session, "course", q)))
-    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
-    rows = session.exec(stmt.order_by(Course.code).limit(limit).offset(offset)).all()
-    return list(rows), total
+    return items, total
 
 
 def detail(session: Session, course: Course) -> CourseRead:
