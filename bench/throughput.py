@@ -31,7 +31,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -281,13 +281,15 @@ def compare(
     workers: int = 1,
     warmup: float = 2,
     rounds: int = 1,
+    planner_settings: Mapping[str, str] | None = None,
 ) -> list[Result]:
     """Planner course list, planner /healthz and baseline course list, measured on one database.
 
     Returns three Results in that order. With `rounds` > 1 each target is measured that many
     times, interleaved, and the run with the median requests/s is kept. Raises BenchError when a
     server does not start, when the two course lists differ, or when wrk fails; error counts of a
-    run (non-2xx, socket errors) are returned in the Result, not raised.
+    run (non-2xx, socket errors) are returned in the Result, not raised. `planner_settings`
+    adds PLANNER_* variables for the planner server only (e.g. {"PLANNER_DB_POOL_SIZE": "20"}).
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PLANNER_", "BASELINE_"))}
     env.update(
@@ -298,6 +300,7 @@ def compare(
         BASELINE_DATABASE_URL=database_url,
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
     )
+    planner_env = {**env, **(planner_settings or {})}
     planner_port, baseline_port = free_port(), free_port()
     planner_url = f"http://127.0.0.1:{planner_port}"
     baseline_url = f"http://127.0.0.1:{baseline_port}"
@@ -327,7 +330,7 @@ def compare(
     ]
     with (
         bearer_token(env) as token,
-        serve(planner_cmd, env, planner_url + HEALTH) as planner,
+        serve(planner_cmd, planner_env, planner_url + HEALTH) as planner,
         serve(baseline_cmd, env, baseline_url + COURSES) as baseline,
     ):
         auth = {"Authorization": f"Bearer {token}"}

@@ -186,7 +186,11 @@ def _page(
         page, count = _statements(READS[read], criteria)
     else:
         page, count = _shaped_statements(read, frozenset(given), public_only)
-    rows = session.exec(page, params={**given, "limit": limit, "offset": offset}).all()
+    params = {**given, "limit": limit, "offset": offset}
+    if read == "courses":
+        rows = session.exec(page, params=params).all()
+    else:  # plain columns: run on the session's connection, without the ORM's result set-up
+        rows = session.connection().execute(page, params).all()
     if rows:
         return [row[:-1] for row in rows], rows[0][-1]
     return [], session.exec(count, params=given).one() if offset else 0
