@@ -102,23 +102,26 @@ def provision_rows(provisions: list, kinds: list[LinkKind]) -> list[tuple]:
     return rows
 
 
+DEPTH_RANK = {d.value: n for n, d in enumerate(Depth)}
+
+
 def by_course(links: list[CoveringCourse]) -> list[dict]:
     """One row per course: the kinds of its links to the instrument, deepest depth, total hours."""
     rows: dict[str, dict] = {}
     for link in links:
-        row = rows.setdefault(
-            link.course_code,
-            {
+        row = rows.get(link.course_code)
+        if row is None:
+            row = rows[link.course_code] = {
                 "code": link.course_code,
                 "title": link.course_title,
                 "status": link.course_status,
                 "kinds": set(),
                 "depth": Depth.introduced,
                 "hours": 0,
-            },
-        )
-        row["kinds"].add(LinkKind(link.kind))
-        row["depth"] = max(row["depth"], Depth(link.depth), key=lambda d: d.rank)
+            }
+        row["kinds"].add(link.kind)
+        if DEPTH_RANK[link.depth] > DEPTH_RANK[row["depth"]]:
+            row["depth"] = Depth(link.depth)
         row["hours"] += link.hours
     for row in rows.values():
         row["kinds"] = [k for k in LinkKind if k in row["kinds"]]

@@ -143,25 +143,32 @@ def detail(
         .where(Participation.instrument_id == instrument.id)
         .order_by(Participation.country, Participation.date)
     ).all()
-    links_stmt = (
-        select(CourseLink, Course.code, Course.title, Course.status)
+    links_stmt = (  # columns, not ORM entities: a popular instrument has thousands of links
+        select(
+            CourseLink.provision_id,
+            Course.code,
+            Course.title,
+            Course.status,
+            CourseLink.kind,
+            CourseLink.depth,
+            CourseLink.hours,
+        )
         .join(Course, col(Course.id) == CourseLink.course_id)
         .where(CourseLink.instrument_id == instrument.id)
         .order_by(Course.code, CourseLink.kind)
     )
     if public_only:
         links_stmt = links_stmt.where(public_course())
-    links = session.exec(links_stmt).all()
     by_provision: dict[int | None, list[CoveringCourse]] = defaultdict(list)
-    for link, code, title, status in links:
-        by_provision[link.provision_id].append(
+    for provision_id, code, title, status, kind, depth, hours in session.exec(links_stmt):
+        by_provision[provision_id].append(
             CoveringCourse(
                 course_code=code,
                 course_title=title,
                 course_status=status,
-                kind=link.kind,
-                depth=link.depth,
-                hours=link.hours,
+                kind=kind,
+                depth=depth,
+                hours=hours,
             )
         )
     all_links = [c for group in by_provision.values() for c in group]
