@@ -15,6 +15,13 @@ checks once that both answer `GET /api/v1/courses?limit=50` with the same docume
 floor) and the baseline, one after the other, each after a short untimed warm-up. Nothing is
 read from or written to the environment of the calling process; the servers are stopped on
 return, also on errors. Non-2xx answers and socket errors are counted and reported, never hidden.
+
+Writes to the database: the client row (and its audit records); and, on a database without
+users, `planner serve` itself adds a first-run setup token at every start.
+
+On a shared or virtual machine, req/s of thread-pool handlers swings widely with other load (the
+same baseline measured 450-3,100 req/s at 16 connections within one hour); compare figures from
+one run, use `rounds`, and read `server_cpu_ms` beside req/s.
 """
 
 import argparse
