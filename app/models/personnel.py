@@ -11,7 +11,17 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 from pydantic import Field as PField
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    func,
+)
 from sqlmodel import Field, SQLModel
 
 from app.models.common import Cefr, Level, UtcDateTime, utcnow
@@ -107,6 +117,12 @@ class GroupMember(SQLModel, table=True):
         )
     )
     added_at: dt.datetime = Field(default_factory=utcnow)
+
+
+# SCIM compares employeeNumber and names case-insensitively (caseExact false), as lower(column)
+# = lower(value): these indexes serve those lookups (an HR system finds people by number).
+Index("ix_person_employee_number_lower", func.lower(Person.__table__.c.employee_number))
+Index("ix_person_family_name_lower", func.lower(Person.__table__.c.family_name))
 
 
 class PersonLanguage(SQLModel, table=True):
