@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.db import get_session
-from app.main import create_app
+from app.main import create_app, freeze_startup_objects
 from app.models.accounts import ClientCreate, Scope
 from app.services import accounts, plan_workflow, plans
 from bench import scale, throughput
@@ -256,6 +256,7 @@ def bench_backend(db: BenchDB, repeat: int) -> tuple[list[Row], Stats]:
     """Every operation's timings, and the in-process floor (GET /healthz: no database, tiny JSON)."""
     app = create_app(first_run=False)
     app.dependency_overrides[get_session] = session_factory(db)
+    freeze_startup_objects()  # as the served application does at start-up
     for name in ("httpx", "httpx2"):  # keep per-request client logging out of the output
         logging.getLogger(name).setLevel(logging.WARNING)
     with Session(db.engine) as session:  # a machine client, as an HR system would use
