@@ -165,7 +165,7 @@ def operations(client: TestClient, session: Session, plan_id: int, people: int) 
         ("course page", "/courses/HR-101"),
         ("instruments page", "/instruments"),
         ("instrument page (HTML)", "/instruments/ccleo-1979"),
-        ("coverage page (first 200 courses)", "/coverage"),
+        ("coverage page (first 100 courses)", "/coverage"),
         ("plans page", "/plans"),
         ("plan builder page (60 items)", f"/plans/{plan_id}"),
         ("people page", "/people"),
