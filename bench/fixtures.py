@@ -1,6 +1,7 @@
 """Scratch databases for the benchmarks: migrated and filled by `bench.generate` at a scale,
 dropped (or deleted) afterwards."""
 
+import platform
 import sqlite3
 import tempfile
 import time
@@ -34,6 +35,28 @@ class BenchDB:
     server_version: str
     counts: dict[str, int]
     generate_s: float
+
+
+def cpu_model() -> str:
+    """The CPU model name, for the reports' machine line."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def ram() -> str:
+    """Total memory, for the reports' machine line."""
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as f:
+            kb = int(next(line for line in f if line.startswith("MemTotal")).split()[1])
+        return f"{kb / 1024 / 1024:.1f} GiB"
+    except (OSError, StopIteration, ValueError):
+        return "?"
 
 
 def postgres_version() -> str | None:

@@ -20,7 +20,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,8 +44,9 @@ from app.db import build_engine
 from app.models.accounts import ClientCreate, Role, Scope, UserCreate
 from app.models.courses import COURSE_CODE
 from app.services import accounts
-from bench.fixtures import ADMIN_URL, postgres_version
+from bench.fixtures import ADMIN_URL, cpu_model, postgres_version, ram
 from bench.generate import generate
+from bench.throughput import free_port
 
 SCRIPT = ROOT / "bench" / "load.lua"
 SCOPES = [
@@ -184,12 +184,6 @@ def tallies(conn: psycopg.Connection) -> dict[str, int]:
 
 
 # ---- the server --------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
@@ -365,19 +359,9 @@ def ms(us: float) -> str:
 
 
 def machine() -> list[str]:
-    cpu = platform.processor() or platform.machine()
-    ram = "?"
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-        cpu = next(ln.split(":", 1)[1].strip() for ln in info.splitlines() if "model name" in ln)
-        mem = Path("/proc/meminfo").read_text().splitlines()
-        kb = int(next(ln for ln in mem if ln.startswith("MemTotal")).split()[1])
-        ram = f"{kb / 1024 / 1024:.1f} GiB"
-    except (OSError, StopIteration, ValueError):
-        pass
     wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split()
     return [
-        f"- Machine: {cpu}, {os.cpu_count()} logical core(s), {ram} RAM; {platform.platform()}",
+        f"- Machine: {cpu_model()}, {os.cpu_count()} logical core(s), {ram()} RAM; {platform.platform()}",
         f"- Python {platform.python_version()}; PostgreSQL {postgres_version() or '?'} on "
         f"127.0.0.1; wrk {wrk_version[1] if len(wrk_version) > 1 else '?'}",
     ]

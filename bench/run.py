@@ -24,7 +24,7 @@ from app.main import create_app, freeze_startup_objects
 from app.models.accounts import ClientCreate, Scope
 from app.services import accounts, plan_workflow, plans
 from bench import scale, throughput
-from bench.fixtures import BenchDB, describe, postgres_version, scratch_database
+from bench.fixtures import BenchDB, cpu_model, describe, postgres_version, ram, scratch_database
 from bench.timing import Stats, measure
 
 try:
@@ -293,26 +293,6 @@ def bench_backend(db: BenchDB, repeat: int) -> tuple[list[Row], Stats]:
 # ---- output ------------------------------------------------------------------------------------
 
 
-def _cpuinfo() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def _ram() -> str:
-    try:
-        with open("/proc/meminfo", encoding="utf-8") as f:
-            kb = int(next(line for line in f if line.startswith("MemTotal")).split()[1])
-        return f"{kb / 1024 / 1024:.1f} GiB"
-    except (OSError, StopIteration, ValueError):
-        return "?"
-
-
 def machine_header(pg: str | None) -> str:
     libs = ", ".join(
         f"{p} {version(p)}" for p in ("fastapi", "starlette", "sqlalchemy", "sqlmodel", "psycopg")
@@ -321,7 +301,7 @@ def machine_header(pg: str | None) -> str:
         [
             "# Planner benchmarks",
             "",
-            f"- CPU: {_cpuinfo()}, {os.cpu_count()} logical core(s); RAM: {_ram()}",
+            f"- CPU: {cpu_model()}, {os.cpu_count()} logical core(s); RAM: {ram()}",
             f"- OS: {platform.platform()}",
             f"- Python {platform.python_version()} ({platform.python_implementation()}); {libs}",
             f"- SQLite {sqlite3.sqlite_version}; PostgreSQL server {pg or 'not reachable'}",

@@ -52,15 +52,11 @@ def _choice(enum: type[StrEnum], name: str, value: str | None) -> StrEnum | None
         ) from None
 
 
-def rows_of(
-    m: coverage.Matrix, courses: list[coverage.Row], t
-) -> list[tuple[coverage.Row, list[Cell | None]]]:
-    """Each course with its cells in column order (None where it has no link), in one pass."""
-    wanted = {c.code for c in courses}
+def rows_of(m: coverage.Matrix, t) -> list[tuple[coverage.Row, list[Cell | None]]]:
+    """Each course of the (page's) matrix with its cells in column order (None where it has no
+    link), in one pass."""
     lookup: dict[str, dict[str, Cell]] = {}
     for c in m.cells:
-        if c.course not in wanted:
-            continue
         text = t.gettext("%(course)s %(kinds)s %(instrument)s, %(depth)s, %(hours)s h") % {
             "course": c.course,
             "kinds": "/".join(t.gettext(k.value) for k in c.kinds),
@@ -81,7 +77,7 @@ def rows_of(
         )
     codes = [i.code for i in m.instruments]
     rows = []
-    for course in courses:
+    for course in m.courses:
         row = lookup.get(course.code, {})
         rows.append((course, [row.get(code) for code in codes]))
     return rows
@@ -118,7 +114,6 @@ def coverage_page(
     gap_codes = coverage.uncovered_codes(
         session, [i.code for i in m.instruments], public_only=public_only
     )
-    courses = m.courses
     query = {k: v.value for k, v in filters.items() if v is not None}
     # htmx history restores need the whole page; only the filter form asks for the region alone.
     restoring = request.headers.get("hx-history-restore-request") == "true"
@@ -133,12 +128,12 @@ def coverage_page(
             "filters": filters,
             "public_only": public_only,
             "matrix": m,
-            "rows": rows_of(m, courses, translations(locale_of(request))),
+            "rows": rows_of(m, translations(locale_of(request))),
             "pager": {
                 "page": page,
                 "pages": pages,
                 "first": first + 1,
-                "last": first + len(courses),
+                "last": first + len(m.courses),
                 "total": total,
                 "query": query,
             },

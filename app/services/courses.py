@@ -57,16 +57,28 @@ NULL_MEANS: dict[str, Any] = {
 }
 
 
+def hour_fields(lecture: int, seminar: int, practical: int, self_study: int) -> dict[str, int]:
+    """HoursRead's fields: contact hours are lecture + seminar + practical; self-study is
+    counted apart."""
+    contact = lecture + seminar + practical
+    return {
+        "lecture": lecture,
+        "seminar": seminar,
+        "practical": practical,
+        "self_study": self_study,
+        "contact": contact,
+        "total": contact + self_study,
+    }
+
+
 def hours_of(course: Course) -> HoursRead:
-    """Contact hours are lecture + seminar + practical; self-study is counted apart."""
-    contact = course.lecture_hours + course.seminar_hours + course.practical_hours
     return HoursRead(
-        lecture=course.lecture_hours,
-        seminar=course.seminar_hours,
-        practical=course.practical_hours,
-        self_study=course.self_study_hours,
-        contact=contact,
-        total=contact + course.self_study_hours,
+        **hour_fields(
+            course.lecture_hours,
+            course.seminar_hours,
+            course.practical_hours,
+            course.self_study_hours,
+        )
     )
 
 
@@ -265,7 +277,6 @@ def summary_page(
         cefr_level,
         version,
     ) in rows:
-        contact = lecture + seminar + practical
         items.append(
             {
                 "code": code,
@@ -274,14 +285,7 @@ def summary_page(
                 "level": level_,
                 "status": status_,
                 "restricted": bool(restricted),
-                "hours": {
-                    "lecture": lecture,
-                    "seminar": seminar,
-                    "practical": practical,
-                    "self_study": self_study,
-                    "contact": contact,
-                    "total": contact + self_study,
-                },
+                "hours": hour_fields(lecture, seminar, practical, self_study),
                 "credits": float(credits),
                 "language_of_instruction": language,
                 "target_language": target_language,
